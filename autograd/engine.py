@@ -1,0 +1,294 @@
+"""The backward pass: order the graph, then run each node's VJP once, outputs before inputs.
+
+Ordering is Kahn's algorithm on consumer counts with an explicit stack (no recursion, so a chain
+of a million ops is fine): a node runs only after every node that consumed its output has
+passed its gradient down, so each node's incoming gradient is complete (the sum over all paths)
+when its VJP runs. Gradients live in a dict keyed by node and are dropped as soon as they are
+used; the first contribution is stored as is, later ones are added (in place once the engine
+owns the array). Broadcasting is undone here, for every edge, by `sum_to_shape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._config import state
+from .broadcast import sum_to_shape
+from .function import Function
+from .grad_mode import set_grad_enabled
+from .namespace import ArrayNS, TensorNS
+from .tensor import Tensor
+
+RELEASED = ("trying to backward through the graph a second time (its saved values were freed "
+            "after the first backward); pass retain_graph=True to the first backward() or "
+            "autograd.grad() call if you need to backward through it again")
+
+
+def toposort(roots: Iterable[Function]) -> list[Function]:
+    """Nodes reachable from `roots` (along inputs that need a gradient), consumers first.
+
+    This is the exact order in which `backward` runs the nodes' VJPs.
+    """
+    roots = list(dict.fromkeys(roots))
+    consumers: dict[Function, int] = {r: 0 for r in roots}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for t, need in zip(node.inputs, node.needs):
+            if need:
+                p = t.grad_fn
+                if p is not None:
+                    if p in consumers:
+                        consumers[p] += 1
+                    else:
+                        consumers[p] = 1
+                        stack.append(p)
+    order = []
+    ready = [r for r in roots if consumers[r] == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for t, need in zip(node.inputs, node.needs):
+            if need:
+                p = t.grad_fn
+                if p is not None:
+                    n = consumers[p] - 1
+                    consumers[p] = n
+                    if n == 0:
+                        ready.append(p)
+    return order
+
+
+def _seed(t: Tensor, grad: Any, create_graph: bool, who: str) -> Any:
+    """The starting gradient d(t)/d(t): ones for a scalar, else the given `grad` of t's shape."""
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{who}: grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {t.shape}; pass a gradient of that shape (e.g. ones) or reduce the "
+                "output to a scalar first (e.g. .sum())")
+        g = np.ones_like(t.data)
+        return Tensor._make(g, None) if create_graph else g
+    if isinstance(grad, Tensor):
+        g = grad if create_graph else grad.data
+    else:
+        g = np.asarray(grad, dtype=t.dtype)
+        if create_graph:
+            g = Tensor._make(g, None)
+    if g.shape != t.shape:
+        raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}; "
+                         "they must match exactly")
+    return g
+
+
+def _check_versions(node: Function) -> None:
+    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
+        if t._version != v:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified by an "
+                f"in-place operation: input {i} of '{node.name}' (shape {t.shape}) is at version "
+                f"{t._version}, expected version {v}. Do not modify a tensor in place between "
+                "the forward pass and backward; clone it first, or run the forward pass again")
+
+
+def _check_finite(node: Function, i: int, g: Any) -> None:
+    arr = g.data if isinstance(g, Tensor) else g
+    if not np.all(np.isfinite(arr)):
+        what = "nan" if np.isnan(arr).any() else "inf"
+        shapes = ", ".join(str(t.shape) for t in node.inputs)
+        raise RuntimeError(
+            f"detect_anomaly: function '{node.describe()}' (inputs of shapes {shapes}) returned "
+            f"{what} values in the gradient of its input {i}")
+
+
+def _run_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
+    for hook in list(hooks):
+        wrapped = g if create_graph else Tensor._make(g, None)
+        out = hook(wrapped)
+        if out is not None:
+            if not isinstance(out, Tensor):
+                out = Tensor._make(np.asarray(out), None)
+            g = out if create_graph else out.data
+    return g
+
+
+def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_graph: bool,
+             capture: dict | None) -> dict:
+    """Run the backward pass from `roots` (tensor, seed gradient) pairs.
+
+    With `capture` None, leaf gradients are accumulated into `.grad`; otherwise only the
+    gradients of the tensors in `capture` are collected and returned (`.grad` is untouched).
+    Returns the dict of collected gradients keyed by tensor.
+    """
+    grads: dict[Any, Any] = {}
+    owned: set = set()
+    leaf_grads: dict[Tensor, Any] = {}
+    captured: dict[Tensor, Any] = {}
+    # A non-leaf tensor to capture is found through its node.
+    capture_nodes = {t.grad_fn: t for t in capture if t.grad_fn is not None} if capture else {}
+
+    def accumulate(store: dict, key: Any, g: Any, fresh: bool) -> None:
+        prev = store.get(key)
+        if prev is None:
+            store[key] = g
+            if fresh:
+                owned.add(key)
+        elif create_graph:
+            store[key] = prev + g
+        elif key in owned:
+            np.add(prev, g, out=prev)
+        else:
+            # numpy returns a scalar, not a 0-d array, for 0-d operands: keep arrays arrays.
+            store[key] = np.asarray(prev + g)
+            owned.add(key)
+
+    starts = []
+    for t, seed in roots:
+        if t.grad_fn is None:
+            accumulate(leaf_grads, t, seed, False)
+        else:
+            accumulate(grads, t.grad_fn, seed, False)
+            starts.append(t.grad_fn)
+
+    F = TensorNS if create_graph else ArrayNS
+    anomaly = state.anomaly
+    with set_grad_enabled(create_graph):
+        for node in toposort(starts):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node.released:
+                raise RuntimeError(RELEASED)
+            if node.hooks:
+                g = _run_hooks(node.hooks, g, create_graph)
+            if node.retained is not None:
+                out = node.retained()
+                if out is not None:
+                    out.grad = g if create_graph else Tensor._make(
+                        g if node in owned else g.copy(), None)
+            if capture_nodes and node in capture_nodes:
+                captured[capture_nodes[node]] = g if create_graph or node in owned else g.copy()
+            if node.versions is not None:
+                _check_versions(node)
+            inputs = node.inputs
+            if create_graph:
+                gins = node.vjp(F, g, *inputs)
+            else:
+                gins = node.vjp(F, g, *[t.data for t in inputs])
+            for i, t in enumerate(inputs):
+                gi = gins[i]
+                if gi is None or not node.needs[i]:
+                    continue
+                if not create_graph and type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)
+                if gi.shape != t.data.shape:
+                    gi = _unbroadcast(node, i, gi, t.data.shape, create_graph)
+                if gi.dtype != t.data.dtype:
+                    gi = F.astype(gi, t.data.dtype)
+                if anomaly:
+                    _check_finite(node, i, gi)
+                fresh = gi is not g and not create_graph and gi.base is None
+                p = t.grad_fn
+                if p is None:
+                    if capture is None or t in capture:
+                        accumulate(leaf_grads, t, gi, fresh)
+                else:
+                    accumulate(grads, p, gi, fresh)
+            if not retain_graph:
+                node.release()
+
+    for t, g in leaf_grads.items():
+        if t._hooks:
+            g = _run_hooks(t._hooks, g, create_graph)
+        if capture is not None:
+            captured[t] = g if create_graph or t in owned else g.copy()
+            continue
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = Tensor._make(g if t in owned else g.copy(), None)
+        else:
+            t.grad = Tensor._make(t.grad.data + g, None)
+    return captured
+
+
+def _unbroadcast(node: Function, i: int, g: Any, shape: tuple[int, ...], create: bool) -> Any:
+    """Sum a gradient of the broadcast shape back to its input's shape, or say which op broke."""
+    try:
+        if create:
+            from .ops import sum_to
+            out = sum_to(g, shape)
+        else:
+            out = sum_to_shape(g, shape)
+    except ValueError:
+        out = None
+    if out is None or out.shape != shape:
+        raise RuntimeError(
+            f"'{node.describe()}' returned a gradient of shape {g.shape} for its input {i} of "
+            f"shape {shape}; a VJP must return the input's shape or one that broadcasts to it")
+    return out
+
+
+def backward(tensor: Tensor, grad: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into the `.grad` of every leaf that requires grad.
+
+    `grad` is required when `tensor` is not a scalar (it is the vector of the vector-Jacobian
+    product). The graph's saved values are freed afterwards unless `retain_graph=True`;
+    `create_graph=True` records the backward pass itself, for higher-order derivatives.
+    """
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward: the tensor does not require grad and has no grad_fn; make sure some input "
+            "was created with requires_grad=True and that the computation did not run under "
+            "no_grad()")
+    seed = _seed(tensor, grad, create_graph, "backward")
+    _execute([(tensor, seed)], retain_graph or create_graph, create_graph, None)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, as a tuple (`.grad` is untouched).
+
+    Like `torch.autograd.grad`: `grad_outputs` gives the vector for non-scalar outputs;
+    `create_graph=True` returns gradients that are themselves differentiable.
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        gos = [grad_outputs] * len(outs) if len(outs) == 1 else [None] * len(outs)
+        if grad_outputs is not None and len(outs) != 1:
+            raise ValueError("grad: give one grad_output per output")
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: input {i} does not require grad; create it with requires_grad=True")
+    for o in outs:
+        if not o.requires_grad:
+            raise RuntimeError(
+                "grad: an output does not require grad (it does not depend on any input that "
+                "requires grad, or it was computed under no_grad())")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = [(o, _seed(o, go, create_graph, "grad")) for o, go in zip(outs, gos)]
+    captured = _execute(roots, retain_graph, create_graph, dict.fromkeys(ins))
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(t)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs, so "
+                    "it has no gradient; pass allow_unused=True to get None for it")
+            result.append(None)
+        else:
+            result.append(g if create_graph else Tensor._make(g, None))
+    return tuple(result)

@@ -1,0 +1,112 @@
+"""The op base class: one `Function` subclass per differentiable operation.
+
+A `Function` instance is the graph node: calling it on Tensors runs `forward` on their arrays and,
+when gradients are being recorded, keeps the input Tensors (the graph's edges), which of them need
+a gradient, their version counters, and whatever `forward` saved. It never holds its own output
+Tensor, so a graph is a tree of plain references without cycles and is freed by reference counting
+the moment the last Tensor of it goes away.
+
+Writing an op (also how users define their own; see `Function` below)::
+
+    class Mul(Function):
+        '''y = a * b;  da = g * b,  db = g * a'''
+        def forward(self, a, b):
+            return a * b
+        def vjp(self, F, g, a, b):
+            return g * b, g * a
+
+`vjp` receives the gradient `g` of the output and the inputs, and returns one gradient per input
+(None where none is needed). It runs in two modes with the same formula: on ndarrays for an
+ordinary backward (`F` is the numpy namespace), and on Tensors under `create_graph=True` (`F` is
+the engine's namespace), which makes the backward pass itself differentiable. Broadcasting is
+undone by the engine, so a vjp may return a gradient of the broadcast (output) shape.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._config import state
+from .tensor import Tensor
+
+#: Every op class by name; the property tests enumerate it, so a new op is tested automatically.
+REGISTRY: dict[str, type[Function]] = {}
+
+
+class Function:
+    """Base class of differentiable operations (forward and vector-Jacobian product side by side).
+
+    Subclasses implement `forward(self, *arrays) -> ndarray` and `vjp(self, F, g, *inputs)`.
+    Options (an axis, a shape) are set in `__init__` and read from `self` in both methods.
+    Set `saves_inputs = False` when `vjp` does not read the inputs' values, so in-place changes
+    to them after the forward pass are not reported as errors. A forward may keep arrays it needs
+    in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output.
+    """
+
+    __slots__ = ("inputs", "needs", "versions", "saved", "released", "hooks", "retained", "scope")
+
+    name: ClassVar[str] = "function"
+    saves_inputs: ClassVar[bool] = True
+    #: Registered ops are enumerated by the gradient property tests.
+    register: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+        if cls.__dict__.get("register", True) and cls.__module__.startswith("autograd."):
+            REGISTRY[cls.name] = cls
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def vjp(self, F: Any, g: Any, *inputs: Any) -> tuple:
+        raise NotImplementedError(f"{type(self).__name__}.vjp is not implemented")
+
+    def __call__(self, *inputs: Tensor) -> Tensor:
+        """Run the op on Tensors, recording a node when any input requires a gradient."""
+        out = self.forward(*[t.data for t in inputs])
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if state.grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    self._record(inputs)
+                    return Tensor._make(out, self)
+        return Tensor._make(out, None)
+
+    def _record(self, inputs: tuple[Tensor, ...]) -> None:
+        self.inputs = inputs
+        self.needs = tuple([t._requires_grad for t in inputs])
+        self.versions = tuple([t._version for t in inputs]) if self.saves_inputs else None
+        self.released = False
+        self.hooks = None
+        self.retained = None
+        self.scope = state.scope
+
+    def output(self, F: Any, *inputs: Any) -> Any:
+        """The op's output: the saved array, or in create_graph mode the op re-run on Tensors."""
+        if type(inputs[0]) is not Tensor and not isinstance(inputs[0], Tensor):
+            return self.saved
+        node = copy.copy(self)
+        return node(*inputs)
+
+    def release(self) -> None:
+        """Drop what forward saved (after backward unless retain_graph=True); keep the structure."""
+        self.saved = None
+        self.released = True
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf Tensors) this node's inputs come from, as PyTorch names it."""
+        return tuple(t.grad_fn if t.grad_fn is not None else t for t in self.inputs)
+
+    def describe(self) -> str:
+        """A short label for drawings: the op's name and its options."""
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"

@@ -1,0 +1,492 @@
+"""Elementwise ops: arithmetic, transcendental functions and activations.
+
+Each class gives the forward formula and the vector-Jacobian product side by side; `g` is the
+gradient of the output. Inputs may have been broadcast: the engine sums each returned gradient
+back to its input's shape, so the formulas here are written for the broadcast shape.
+Masks (which are constants, not functions of the inputs) are computed on raw arrays via `raw`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from .convert import constant, lift, raw
+
+# ---------------------------------------------------------------------------------------------
+# arithmetic
+
+
+class Add(Function):
+    """y = a + b;  da = g,  db = g"""
+
+    __slots__ = ()
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def vjp(self, F, g, a, b):
+        return g, g
+
+
+class Sub(Function):
+    """y = a - b;  da = g,  db = -g"""
+
+    __slots__ = ()
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def vjp(self, F, g, a, b):
+        return g, (-g if self.needs[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  da = g * b,  db = g * a"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def vjp(self, F, g, a, b):
+        needs = self.needs
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
+
+
+class Div(Function):
+    """y = a / b;  da = g / b,  db = -g * a / b**2"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def vjp(self, F, g, a, b):
+        needs = self.needs
+        ga = g / b if needs[0] else None
+        gb = -g * a / (b * b) if needs[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    """y = a ** b;  da = g * b * a**(b-1),  db = g * y * log(a)   (db = 0 where a = 0)"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        self.saved = y = a ** b
+        return y
+
+    def vjp(self, F, g, a, b):
+        needs = self.needs
+        ga = g * b * a ** (b - 1) if needs[0] else None
+        gb = None
+        if needs[1]:
+            # log(0) would turn 0 * -inf into NaN; y = 0 there (b > 0), so the product is 0.
+            safe_a = F.where(raw(a) == 0, 1, a)
+            gb = g * self.output(F, a, b) * F.log(safe_a)
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  dx = -g"""
+
+    __slots__ = ()
+    saves_inputs = False
+
+    def forward(self, x):
+        return -x
+
+    def vjp(self, F, g, x):
+        return (-g,)
+
+
+class Maximum(Function):
+    """y = maximum(a, b);  the gradient goes to the larger input, split evenly at ties"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def vjp(self, F, g, a, b):
+        return _tie_split(g, raw(a), raw(b), self.needs)
+
+
+class Minimum(Function):
+    """y = minimum(a, b);  the gradient goes to the smaller input, split evenly at ties"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def vjp(self, F, g, a, b):
+        # a gets the gradient where b > a: maximum's rule with the comparison reversed.
+        return _tie_split(g, raw(b), raw(a), self.needs)
+
+
+def _tie_split(g: Any, p: np.ndarray, q: np.ndarray, needs: tuple) -> tuple:
+    """(g * [p > q], g * [p < q]), with g/2 to each at a tie p == q."""
+    dtype = raw(g).dtype
+    wins = (p > q).astype(dtype)
+    ties = (p == q).astype(dtype) * 0.5
+    return ((g * (wins + ties)) if needs[0] else None,
+            (g * ((1.0 - wins) - ties)) if needs[1] else None)
+
+
+class Where(Function):
+    """y = where(cond, a, b);  da = where(cond, g, 0),  db = where(cond, 0, g)"""
+
+    __slots__ = ("cond",)
+    saves_inputs = False
+
+    def __init__(self, cond: np.ndarray) -> None:
+        self.cond = cond
+
+    def forward(self, a, b):
+        return np.where(self.cond, a, b)
+
+    def vjp(self, F, g, a, b):
+        needs = self.needs
+        return (F.where(self.cond, g, 0) if needs[0] else None,
+                F.where(self.cond, 0, g) if needs[1] else None)
+
+
+class Astype(Function):
+    """y = x as another dtype;  dx = g as x's dtype"""
+
+    __slots__ = ("dtype", "in_dtype")
+    saves_inputs = False
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def vjp(self, F, g, x):
+        return (F.astype(g, self.in_dtype),)
+
+
+# ---------------------------------------------------------------------------------------------
+# transcendental functions
+
+
+class Exp(Function):
+    """y = exp(x);  dx = g * y"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        self.saved = y = np.exp(x)
+        return y
+
+    def vjp(self, F, g, x):
+        return (g * self.output(F, x),)
+
+
+class Log(Function):
+    """y = log(x);  dx = g / x"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.log(x)
+
+    def vjp(self, F, g, x):
+        return (g / x,)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dx = g / (2 y)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        self.saved = y = np.sqrt(x)
+        return y
+
+    def vjp(self, F, g, x):
+        return (g / (self.output(F, x) * 2.0),)
+
+
+class Abs(Function):
+    """y = |x|;  dx = g * sign(x)   (0 at x = 0, as in PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def vjp(self, F, g, x):
+        return (g * np.sign(raw(x)),)
+
+
+class Sin(Function):
+    """y = sin(x);  dx = g * cos(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def vjp(self, F, g, x):
+        return (g * F.cos(x),)
+
+
+class Cos(Function):
+    """y = cos(x);  dx = -g * sin(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def vjp(self, F, g, x):
+        return (-g * F.sin(x),)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dx = g * (1 - y**2)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        self.saved = y = np.tanh(x)
+        return y
+
+    def vjp(self, F, g, x):
+        y = self.output(F, x)
+        return (g * (1.0 - y * y),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dx = g * y * (1 - y)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        # 0.5 * (1 + tanh(x / 2)) is the logistic function without overflow for large |x|.
+        self.saved = y = (np.tanh(x * 0.5) + 1.0) * 0.5
+        return y
+
+    def vjp(self, F, g, x):
+        y = self.output(F, x)
+        return (g * y * (1.0 - y),)
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+
+
+class Relu(Function):
+    """y = max(x, 0);  dx = g * [x > 0]"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def vjp(self, F, g, x):
+        return (g * (raw(x) > 0),)
+
+
+class LeakyRelu(Function):
+    """y = x if x > 0 else slope * x;  dx = g if x > 0 else slope * g"""
+
+    __slots__ = ("slope",)
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.slope = float(negative_slope)
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.slope)
+
+    def vjp(self, F, g, x):
+        return (F.where(raw(x) > 0, g, g * self.slope),)
+
+    def describe(self) -> str:
+        return f"leaky_relu({self.slope:g})"
+
+
+class Elu(Function):
+    """y = x if x > 0 else alpha * (exp(x) - 1);  dx = g if x > 0 else g * alpha * exp(x)"""
+
+    __slots__ = ("alpha",)
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)) * self.alpha)
+
+    def vjp(self, F, g, x):
+        neg = F.exp(F.minimum(x, 0)) * self.alpha
+        return (F.where(raw(x) > 0, g, g * neg),)
+
+
+class Softplus(Function):
+    """y = log(1 + exp(x));  dx = g * sigmoid(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.logaddexp(0, x)
+
+    def vjp(self, F, g, x):
+        return (g * F.sigmoid(x),)
+
+
+class Clip(Function):
+    """y = clip(x, lo, hi);  dx = g where lo <= x <= hi, else 0 (PyTorch's clamp)"""
+
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, a_min: Any = None, a_max: Any = None) -> None:
+        self.lo, self.hi = raw(a_min), raw(a_max)
+
+    def forward(self, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def vjp(self, F, g, x):
+        x = raw(x)
+        inside = np.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return (g * inside,)
+
+
+# ---------------------------------------------------------------------------------------------
+# functions (the public API; Tensor's operators call these)
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b, broadcasting like numpy."""
+    return Add()(*lift(a, b))
+
+
+def subtract(a: Any, b: Any) -> Tensor:
+    """a - b, broadcasting like numpy."""
+    return Sub()(*lift(a, b))
+
+
+def multiply(a: Any, b: Any) -> Tensor:
+    """a * b, broadcasting like numpy."""
+    return Mul()(*lift(a, b))
+
+
+def divide(a: Any, b: Any) -> Tensor:
+    """a / b, broadcasting like numpy."""
+    return Div()(*lift(a, b))
+
+
+def power(a: Any, b: Any) -> Tensor:
+    """a ** b, broadcasting like numpy."""
+    return Pow()(*lift(a, b))
+
+
+def negative(x: Any) -> Tensor:
+    """-x"""
+    return Neg()(constant(x))
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum (gradient split evenly at ties)."""
+    return Maximum()(*lift(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum (gradient split evenly at ties)."""
+    return Minimum()(*lift(a, b))
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise `a` where `cond` else `b` (cond is not differentiable)."""
+    cond = np.asarray(raw(cond), dtype=bool)
+    return Where(cond)(*lift(a, b))
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """Cast to `dtype`; differentiable (the gradient is cast back)."""
+    x = constant(x)
+    if x.data.dtype == np.dtype(dtype):
+        return x
+    return Astype(dtype)(x)
+
+
+def exp(x: Any) -> Tensor:
+    """e**x"""
+    return Exp()(constant(x))
+
+
+def log(x: Any) -> Tensor:
+    """Natural logarithm."""
+    return Log()(constant(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    """Square root."""
+    return Sqrt()(constant(x))
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001  (numpy's name)
+    """|x| (subgradient 0 at 0)."""
+    return Abs()(constant(x))
+
+
+def sin(x: Any) -> Tensor:
+    """Sine."""
+    return Sin()(constant(x))
+
+
+def cos(x: Any) -> Tensor:
+    """Cosine."""
+    return Cos()(constant(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return Tanh()(constant(x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+    return Sigmoid()(constant(x))
+
+
+def relu(x: Any) -> Tensor:
+    """max(x, 0) (subgradient 0 at 0)."""
+    return Relu()(constant(x))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return LeakyRelu(negative_slope)(constant(x))
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return Elu(alpha)(constant(x))
+
+
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), stable for large |x|."""
+    return Softplus()(constant(x))
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
+    """Limit values to [a_min, a_max]; the gradient is 0 outside (bounds are constants)."""
+    if a_min is None and a_max is None:
+        raise ValueError("clip: at least one of a_min and a_max must be given")
+    return Clip(a_min, a_max)(constant(x))

@@ -1,0 +1,171 @@
+"""Ops that neural networks are built from: logsumexp, softmax, log_softmax, and two fused ops.
+
+The exponentials subtract the maximum first, so logits of +-1e4 neither overflow nor give NaN.
+The fused ops (`linear`, `cross_entropy`) do in one node what would take several, because these
+two are on every training step's hot path; their VJPs are the standard closed forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from .convert import constant
+from .reduce import Axis, _Reduction, keepdims_shape
+
+
+def _stable_lse(x: np.ndarray, axis: Any) -> np.ndarray:
+    """log(sum(exp(x), axis, keepdims=True)), shifted by the max (by 0 where that is not finite)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+
+
+class LogSumExp(_Reduction):
+    """y = log(sum(exp(x), axis));  dx = g * exp(x - y) = g * softmax(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        self._setup(x)
+        self.saved = y = _stable_lse(x, self.axes)
+        return y if self.keepdims else np.squeeze(y, axis=self.axes)
+
+    def vjp(self, F, g, x):
+        y = self.output(F, x)
+        if not self.keepdims:
+            y = F.reshape(y, keepdims_shape(self.in_shape, self.axes))
+        return (self._kept(F, g) * F.exp(x - y),)
+
+
+class Softmax(Function):
+    """y = exp(x) / sum(exp(x), axis);  dx = y * (g - sum(g * y, axis))"""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        self.saved = y = np.exp(x - _stable_lse(x, self.axis))
+        return y
+
+    def vjp(self, F, g, x):
+        y = self.output(F, x)
+        return (y * (g - F.sum(g * y, axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x, axis);  dx = g - softmax(x) * sum(g, axis)"""
+
+    __slots__ = ("axis",)
+    name = "log_softmax"
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        self.saved = y = x - _stable_lse(x, self.axis)
+        return y
+
+    def vjp(self, F, g, x):
+        y = self.output(F, x)
+        return (g - F.exp(y) * F.sum(g, axis=self.axis, keepdims=True),)
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x), axis)), computed without overflow."""
+    return LogSumExp(axis, keepdims)(constant(x))
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x), axis), computed without overflow."""
+    return Softmax(axis)(constant(x))
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x, axis): log-probabilities, stable for extreme logits."""
+    return LogSoftmax(axis)(constant(x))
+
+
+class Linear(Function):
+    """y = x @ W^T + b  (x: (..., in), W: (out, in), b: (out,));
+    dx = g @ W,  dW = g^T x (summed over the batch axes),  db = sum of g over the batch axes"""
+
+    __slots__ = ()
+
+    def forward(self, x, w, b=None):
+        if x.shape[-1:] != w.shape[-1:] or w.ndim != 2:
+            raise ValueError(f"linear: input of shape {x.shape} does not fit a weight of shape "
+                             f"{w.shape} (expected (..., {w.shape[-1]}))")
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def vjp(self, F, g, x, w, b=None):
+        needs = self.needs
+        gx = g @ w if needs[0] else None
+        gw = gb = None
+        if needs[1]:
+            if x.ndim == 2:
+                gw = F.swapaxes(g, 0, 1) @ x
+            else:
+                g2 = F.reshape(g, (-1, g.shape[-1]))
+                gw = F.swapaxes(g2, 0, 1) @ F.reshape(x, (-1, x.shape[-1]))
+        if len(needs) > 2 and needs[2]:
+            gb = F.sum_to(g, (g.shape[-1],))
+        return gx, gw, gb
+
+
+class CrossEntropy(Function):
+    """loss_i = logsumexp(z_i) - z_i[t_i]  (z: (N, C) logits, t: N class indices);
+    dz_i = g_i * (softmax(z_i) - onehot(t_i))"""
+
+    __slots__ = ("target", "ignore")
+    name = "cross_entropy"
+
+    def __init__(self, target: np.ndarray) -> None:
+        self.target = target
+
+    def forward(self, z):
+        if z.ndim != 2 or self.target.shape != z.shape[:1]:
+            raise ValueError(f"cross_entropy: logits of shape {z.shape} need (N, C) with N "
+                             f"targets, got targets of shape {self.target.shape}")
+        if self.target.size and (self.target.min() < 0 or self.target.max() >= z.shape[1]):
+            raise ValueError(f"cross_entropy: target class indices must be in [0, {z.shape[1]}), "
+                             f"got values from {self.target.min()} to {self.target.max()}")
+        logp = z - _stable_lse(z, 1)
+        self.saved = logp
+        return -logp[np.arange(len(z)), self.target]
+
+    def vjp(self, F, g, z):
+        logp = self.output_logp(F, z)
+        onehot = np.zeros(z.shape, dtype=z.dtype)
+        onehot[np.arange(z.shape[0]), self.target] = 1
+        return ((F.exp(logp) - onehot) * F.reshape(g, (-1, 1)),)
+
+    def output_logp(self, F, z):
+        """log_softmax(z): saved by forward, recomputed as a graph under create_graph."""
+        if isinstance(z, Tensor):
+            return log_softmax(z, axis=1)
+        return self.saved
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x @ weight^T + bias in one node (weight has PyTorch's (out_features, in_features) shape)."""
+    args = [constant(x), constant(weight)]
+    if bias is not None:
+        args.append(constant(bias))
+    return Linear()(*args)
+
+
+def cross_entropy(logits: Any, target: Any) -> Tensor:
+    """Per-sample -log softmax(logits)[target] for (N, C) logits and N integer class indices."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
+    return CrossEntropy(t.astype(np.intp, copy=False))(constant(logits))

@@ -1,0 +1,31 @@
+"""Test configuration: a bounded hypothesis profile keeps the whole suite to minutes on 2 cores."""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=12, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "thorough", max_examples=200, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _reset_engine_state():
+    """Each test starts with float32 as default dtype, gradients on and a fixed seed."""
+    import autograd
+    from autograd._config import state
+
+    autograd.set_default_dtype(np.float32)
+    autograd.manual_seed(0)
+    state.grad_enabled = True
+    state.anomaly = False
+    state.scope = ()
+    yield
