@@ -10,7 +10,7 @@ import numpy as np
 
 
 class _State:
-    __slots__ = ("grad_enabled", "anomaly", "default_dtype", "generator", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "default_dtype", "generator", "scope", "version")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -20,6 +20,10 @@ class _State:
         # A tuple of the nn.Module objects whose forward is running (outermost first); nodes record
         # it so viz can group a model's ops by layer. Empty outside any module.
         self.scope: tuple = ()
+        # A clock of in-place modifications: each one advances it and stamps the tensor it changed
+        # (tensor._version), and each recorded node keeps the clock's value at record time. A
+        # saved input whose stamp is later than its node's was modified after it was saved.
+        self.version = 0
 
 
 state = _State()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._config import state
 from .broadcast import sum_to_shape
-from .function import Function
+from .function import RELEASED_EXTRA, Function
 from .grad_mode import set_grad_enabled
 from .namespace import ArrayNS, TensorNS
 from .tensor import Tensor
@@ -35,30 +35,29 @@ def toposort(roots: Iterable[Function]) -> list[Function]:
     roots = list(dict.fromkeys(roots))
     consumers: dict[Function, int] = {r: 0 for r in roots}
     stack = list(roots)
+    # An input with a grad_fn always requires grad, so no need to consult node.needs here.
     while stack:
         node = stack.pop()
-        for t, need in zip(node.inputs, node.needs):
-            if need:
-                p = t.grad_fn
-                if p is not None:
-                    if p in consumers:
-                        consumers[p] += 1
-                    else:
-                        consumers[p] = 1
-                        stack.append(p)
+        for t in node.inputs:
+            p = t.grad_fn
+            if p is not None:
+                if p in consumers:
+                    consumers[p] += 1
+                else:
+                    consumers[p] = 1
+                    stack.append(p)
     order = []
     ready = [r for r in roots if consumers[r] == 0]
     while ready:
         node = ready.pop()
         order.append(node)
-        for t, need in zip(node.inputs, node.needs):
-            if need:
-                p = t.grad_fn
-                if p is not None:
-                    n = consumers[p] - 1
-                    consumers[p] = n
-                    if n == 0:
-                        ready.append(p)
+        for t in node.inputs:
+            p = t.grad_fn
+            if p is not None:
+                n = consumers[p] - 1
+                consumers[p] = n
+                if n == 0:
+                    ready.append(p)
     return order
 
 
@@ -85,13 +84,14 @@ def _seed(t: Tensor, grad: Any, create_graph: bool, who: str) -> Any:
 
 
 def _check_versions(node: Function) -> None:
-    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
-        if t._version != v:
+    """Raise if an input the VJP reads was modified in place after the node recorded it."""
+    for i, t in enumerate(node.inputs):
+        if t._version > node.stamp:
             raise RuntimeError(
                 f"one of the tensors needed for gradient computation has been modified by an "
-                f"in-place operation: input {i} of '{node.name}' (shape {t.shape}) is at version "
-                f"{t._version}, expected version {v}. Do not modify a tensor in place between "
-                "the forward pass and backward; clone it first, or run the forward pass again")
+                f"in-place operation: input {i} of '{node.name}' (shape {t.shape}) was changed "
+                "after the forward pass used it. Do not modify a tensor in place between the "
+                "forward pass and backward; clone it first, or run the forward pass again")
 
 
 def _check_finite(node: Function, i: int, g: Any) -> None:
@@ -102,6 +102,31 @@ def _check_finite(node: Function, i: int, g: Any) -> None:
         raise RuntimeError(
             f"detect_anomaly: function '{node.describe()}' (inputs of shapes {shapes}) returned "
             f"{what} values in the gradient of its input {i}")
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    return a.dtype.kind in "fc" and bool(np.isnan(a).any())
+
+
+def _check_forward_nan(order: list[Function], roots: list[Tensor]) -> None:
+    """detect_anomaly: name the first op (in forward order) that made NaN from NaN-free inputs.
+
+    A node's output is found as an input of its consumers (or as a root): nodes do not hold
+    their outputs. Only NaN is reported here; an inf in the forward pass may be deliberate (a
+    -inf attention mask), and a gradient it spoils is caught by `_check_finite`.
+    """
+    outputs = {t.grad_fn: t for t in roots if t.grad_fn is not None}
+    for node in order:
+        for t in node.inputs:
+            if t.grad_fn is not None:
+                outputs[t.grad_fn] = t
+    for node in reversed(order):
+        if _has_nan(outputs[node].data) and not any(_has_nan(t.data) for t in node.inputs):
+            shapes = ", ".join(str(t.shape) for t in node.inputs)
+            raise RuntimeError(
+                f"detect_anomaly: function '{node.describe()}' (inputs of shapes {shapes}) "
+                "returned nan values in its forward output from inputs without nan; check the "
+                "domain of its inputs (e.g. log or sqrt of a negative number)")
 
 
 def _run_hooks(hooks: list, g: Any, create_graph: bool) -> Any:
@@ -155,50 +180,72 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
 
     F = TensorNS if create_graph else ArrayNS
     anomaly = state.anomaly
+    clock = state.version
     with set_grad_enabled(create_graph):
-        for node in toposort(starts):
+        order = toposort(starts)
+        if anomaly:
+            _check_forward_nan(order, [t for t, _ in roots])
+        for node in order:
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if node.released:
-                raise RuntimeError(RELEASED)
-            if node.hooks:
-                g = _run_hooks(node.hooks, g, create_graph)
-            if node.retained is not None:
-                out = node.retained()
-                if out is not None:
-                    out.grad = g if create_graph else Tensor._make(
-                        g if node in owned else g.copy(), None)
+            extra = node.extra
+            if extra is not None:
+                if extra.released:
+                    raise RuntimeError(RELEASED)
+                if extra.hooks:
+                    g = _run_hooks(extra.hooks, g, create_graph)
+                if extra.retained is not None:
+                    out = extra.retained()
+                    if out is not None:
+                        out.grad = g if create_graph else Tensor._make(
+                            g if node in owned else g.copy(), None)
             if capture_nodes and node in capture_nodes:
                 captured[capture_nodes[node]] = g if create_graph or node in owned else g.copy()
-            if node.versions is not None:
-                _check_versions(node)
             inputs = node.inputs
+            if node.stamp != clock and node.saves_inputs:
+                _check_versions(node)
             if create_graph:
                 gins = node.vjp(F, g, *inputs)
+            elif len(inputs) == 1:
+                gins = node.vjp(F, g, inputs[0].data)
             else:
                 gins = node.vjp(F, g, *[t.data for t in inputs])
-            for i, t in enumerate(inputs):
-                gi = gins[i]
-                if gi is None or not node.needs[i]:
+            for t, need, gi in zip(inputs, node.needs, gins):
+                if gi is None or not need:
                     continue
-                if not create_graph and type(gi) is not np.ndarray:
-                    gi = np.asarray(gi)
-                if gi.shape != t.data.shape:
-                    gi = _unbroadcast(node, i, gi, t.data.shape, create_graph)
-                if gi.dtype != t.data.dtype:
-                    gi = F.astype(gi, t.data.dtype)
+                data = t.data
+                if create_graph:
+                    fresh = False
+                else:
+                    if type(gi) is not np.ndarray:
+                        gi = np.asarray(gi)
+                    fresh = gi is not g and gi.base is None
+                if gi.shape != data.shape:
+                    gi = _unbroadcast(node, t, gi, data.shape, create_graph)
+                    fresh = not create_graph
+                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                    gi = F.astype(gi, data.dtype)
                 if anomaly:
-                    _check_finite(node, i, gi)
-                fresh = gi is not g and not create_graph and gi.base is None
+                    _check_finite(node, next(i for i, x in enumerate(inputs) if x is t), gi)
                 p = t.grad_fn
                 if p is None:
                     if capture is None or t in capture:
                         accumulate(leaf_grads, t, gi, fresh)
+                    continue
+                prev = grads.get(p)
+                if prev is None:
+                    grads[p] = gi
+                    if fresh:
+                        owned.add(p)
                 else:
                     accumulate(grads, p, gi, fresh)
             if not retain_graph:
-                node.release()
+                node.saved = None
+                if node.extra is None:
+                    node.extra = RELEASED_EXTRA
+                else:
+                    node.extra.released = True
 
     for t, g in leaf_grads.items():
         if t._hooks:
@@ -215,7 +262,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
     return captured
 
 
-def _unbroadcast(node: Function, i: int, g: Any, shape: tuple[int, ...], create: bool) -> Any:
+def _unbroadcast(node: Function, t: Tensor, g: Any, shape: tuple[int, ...], create: bool) -> Any:
     """Sum a gradient of the broadcast shape back to its input's shape, or say which op broke."""
     try:
         if create:
@@ -226,6 +273,7 @@ def _unbroadcast(node: Function, i: int, g: Any, shape: tuple[int, ...], create:
     except ValueError:
         out = None
     if out is None or out.shape != shape:
+        i = [id(x) for x in node.inputs].index(id(t))
         raise RuntimeError(
             f"'{node.describe()}' returned a gradient of shape {g.shape} for its input {i} of "
             f"shape {shape}; a VJP must return the input's shape or one that broadcasts to it")

@@ -32,6 +32,8 @@ import numpy as np
 from ._config import state
 from .tensor import Tensor
 
+_NEEDS_ONE = (True,)
+
 #: Every op class by name; the property tests enumerate it, so a new op is tested automatically.
 REGISTRY: dict[str, type[Function]] = {}
 
@@ -46,7 +48,7 @@ class Function:
     in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output.
     """
 
-    __slots__ = ("inputs", "needs", "versions", "saved", "released", "hooks", "retained", "scope")
+    __slots__ = ("inputs", "needs", "stamp", "saved", "extra", "scope")
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True
@@ -68,24 +70,33 @@ class Function:
 
     def __call__(self, *inputs: Tensor) -> Tensor:
         """Run the op on Tensors, recording a node when any input requires a gradient."""
+        if len(inputs) == 1:
+            # The common unary case, spelled out: this is the engine's hottest path.
+            x = inputs[0]
+            out = self.forward(x.data)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            if x._requires_grad and state.grad_enabled:
+                self.inputs = inputs
+                self.needs = _NEEDS_ONE
+                self.stamp = state.version
+                self.extra = None
+                self.scope = state.scope
+                return Tensor._make(out, self)
+            return Tensor._make(out, None)
         out = self.forward(*[t.data for t in inputs])
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if state.grad_enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    self._record(inputs)
-                    return Tensor._make(out, self)
+            needs = tuple([t._requires_grad for t in inputs])
+            if True in needs:
+                self.inputs = inputs
+                self.needs = needs
+                self.stamp = state.version
+                self.extra = None
+                self.scope = state.scope
+                return Tensor._make(out, self)
         return Tensor._make(out, None)
-
-    def _record(self, inputs: tuple[Tensor, ...]) -> None:
-        self.inputs = inputs
-        self.needs = tuple([t._requires_grad for t in inputs])
-        self.versions = tuple([t._version for t in inputs]) if self.saves_inputs else None
-        self.released = False
-        self.hooks = None
-        self.retained = None
-        self.scope = state.scope
 
     def output(self, F: Any, *inputs: Any) -> Any:
         """The op's output: the saved array, or in create_graph mode the op re-run on Tensors."""
@@ -97,7 +108,36 @@ class Function:
     def release(self) -> None:
         """Drop what forward saved (after backward unless retain_graph=True); keep the structure."""
         self.saved = None
-        self.released = True
+        self._extra().released = True
+
+    # Hooks, retain_grad and the released flag are rare, so they share one slot (`extra`), set
+    # only when used: recording a node then costs one attribute instead of three.
+    def _extra(self) -> NodeExtra:
+        if self.extra is None or self.extra is RELEASED_EXTRA:
+            extra = NodeExtra()
+            extra.released = self.extra is RELEASED_EXTRA
+            self.extra = extra
+        return self.extra
+
+    @property
+    def released(self) -> bool:
+        return self.extra is not None and self.extra.released
+
+    @property
+    def hooks(self) -> list | None:
+        return None if self.extra is None else self.extra.hooks
+
+    @hooks.setter
+    def hooks(self, value: list | None) -> None:
+        self._extra().hooks = value
+
+    @property
+    def retained(self) -> Any:
+        return None if self.extra is None else self.extra.retained
+
+    @retained.setter
+    def retained(self, value: Any) -> None:
+        self._extra().retained = value
 
     @property
     def next_functions(self) -> tuple:
@@ -110,3 +150,19 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
+
+
+class NodeExtra:
+    """The rarely used parts of a node: tensor hooks, a retain_grad target, the released flag."""
+
+    __slots__ = ("hooks", "retained", "released")
+
+    def __init__(self) -> None:
+        self.hooks: list | None = None
+        self.retained: Any = None
+        self.released = False
+
+
+#: Shared by every released node that has no hooks (so releasing allocates nothing).
+RELEASED_EXTRA = NodeExtra()
+RELEASED_EXTRA.released = True

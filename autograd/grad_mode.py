@@ -40,13 +40,22 @@ class _GradModeContext:
         return new
 
 
-class no_grad(_GradModeContext):
+class _NoParamDecorator(_GradModeContext):
+    """Also usable as a bare decorator, `@no_grad` as well as `@no_grad()` (as in PyTorch)."""
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecorator):
     """Context manager / decorator: ops run without recording a graph (as `torch.no_grad`)."""
 
     enabled = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamDecorator):
     """Context manager / decorator: record the graph even inside `no_grad`."""
 
     enabled = True

@@ -121,7 +121,9 @@ class Tensor:
         Returns a function that removes the hook.
         """
         if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient; create it "
+                "with requires_grad=True (or call .requires_grad_() on a leaf) first")
         owner: Any = self if self.grad_fn is None else self.grad_fn
         hooks = owner._hooks if owner is self else owner.hooks
         if hooks is None:
@@ -249,7 +251,8 @@ class Tensor:
                 "in-place operations on tensors that are part of a recorded graph are not "
                 "supported; use the out-of-place operator instead")
         op(self.data)
-        self._version += 1
+        state.version += 1
+        self._version = state.version
         return self
 
     def _value(self, other: Any) -> Any:
@@ -311,6 +314,8 @@ class Tensor:
     # ----------------------------------------------------------------------------------------
     # operators (each delegates to autograd.ops)
     def __add__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return _AddScalar(other)(self)
         return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -323,12 +328,16 @@ class Tensor:
         return _ops.subtract(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return _MulScalar(other)(self)
         return _ops.multiply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return _ops.multiply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if type(other) is float:
+            return _DivScalar(other)(self)
         return _ops.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -466,3 +475,6 @@ class Tensor:
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor, so this comes last)
+from .ops.elementwise import AddScalar as _AddScalar  # noqa: E402
+from .ops.elementwise import DivScalar as _DivScalar  # noqa: E402
+from .ops.elementwise import MulScalar as _MulScalar  # noqa: E402
