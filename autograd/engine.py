@@ -10,6 +10,7 @@ owns the array). Broadcasting is undone here, for every edge, by `sum_to_shape`.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -28,36 +29,24 @@ RELEASED = ("trying to backward through the graph a second time (its saved value
 
 
 def toposort(roots: Iterable[Function]) -> list[Function]:
-    """Nodes reachable from `roots` (along inputs that need a gradient), consumers first.
+    """Nodes reachable from `roots`, consumers first: the exact order `backward` runs them in.
 
-    This is the exact order in which `backward` runs the nodes' VJPs.
+    Nodes carry the sequence number of their recording, and an op is always recorded after
+    the ops that made its inputs, so taking pending nodes highest number first (a heap) visits
+    every consumer of a node before the node itself. No recursion, one pass.
     """
-    roots = list(dict.fromkeys(roots))
-    consumers: dict[Function, int] = {r: 0 for r in roots}
-    stack = list(roots)
-    # An input with a grad_fn always requires grad, so no need to consult node.needs here.
-    while stack:
-        node = stack.pop()
-        for t in node.inputs:
-            p = t.grad_fn
-            if p is not None:
-                if p in consumers:
-                    consumers[p] += 1
-                else:
-                    consumers[p] = 1
-                    stack.append(p)
+    heap = [(-r.seq, r) for r in dict.fromkeys(roots)]
+    heapq.heapify(heap)
+    seen = {r for _, r in heap}
     order = []
-    ready = [r for r in roots if consumers[r] == 0]
-    while ready:
-        node = ready.pop()
+    while heap:
+        node = heapq.heappop(heap)[1]
         order.append(node)
         for t in node.inputs:
             p = t.grad_fn
-            if p is not None:
-                n = consumers[p] - 1
-                consumers[p] = n
-                if n == 0:
-                    ready.append(p)
+            if p is not None and p not in seen:
+                seen.add(p)
+                heapq.heappush(heap, (-p.seq, p))
     return order
 
 
@@ -182,13 +171,15 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
     anomaly = state.anomaly
     clock = state.version
     with set_grad_enabled(create_graph):
-        order = toposort(starts)
         if anomaly:
-            _check_forward_nan(order, [t for t, _ in roots])
-        for node in order:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
+            _check_forward_nan(toposort(starts), [t for t, _ in roots])
+        # Pending nodes by descending sequence number (see toposort): a node enters the heap
+        # when it receives its first gradient and leaves it once all its consumers have run.
+        heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
+        heapq.heapify(heap)
+        while heap:
+            node = heapq.heappop(heap)[1]
+            g = grads.pop(node)
             extra = node.extra
             if extra is not None:
                 if extra.released:
@@ -236,6 +227,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                 prev = grads.get(p)
                 if prev is None:
                     grads[p] = gi
+                    heapq.heappush(heap, (-p.seq, p))
                     if fresh:
                         owned.add(p)
                 else:

@@ -25,6 +25,7 @@ undone by the engine, so a vjp may return a gradient of the broadcast (output) s
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,6 +34,10 @@ from ._config import state
 from .tensor import Tensor
 
 _NEEDS_ONE = (True,)
+# Nodes are numbered in the order they are recorded. A node's inputs were made before it, so
+# running nodes from the highest number down is a topological order of any graph (PyTorch's
+# sequence numbers serve the same purpose).
+_sequence = itertools.count()
 
 #: Every op class by name; the property tests enumerate it, so a new op is tested automatically.
 REGISTRY: dict[str, type[Function]] = {}
@@ -48,7 +53,7 @@ class Function:
     in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output.
     """
 
-    __slots__ = ("inputs", "needs", "stamp", "saved", "extra", "scope")
+    __slots__ = ("inputs", "needs", "seq", "stamp", "saved", "extra", "scope")
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True
@@ -79,6 +84,7 @@ class Function:
             if x._requires_grad and state.grad_enabled:
                 self.inputs = inputs
                 self.needs = _NEEDS_ONE
+                self.seq = next(_sequence)
                 self.stamp = state.version
                 self.extra = None
                 self.scope = state.scope
@@ -92,6 +98,7 @@ class Function:
             if True in needs:
                 self.inputs = inputs
                 self.needs = needs
+                self.seq = next(_sequence)
                 self.stamp = state.version
                 self.extra = None
                 self.scope = state.scope

@@ -39,7 +39,6 @@ class ArrayNS:
     transpose = staticmethod(np.transpose)
     swapaxes = staticmethod(np.swapaxes)
     expand_dims = staticmethod(np.expand_dims)
-    broadcast_to = staticmethod(np.broadcast_to)
     sum_to = staticmethod(sum_to_shape)
     sum = staticmethod(np.sum)
     mean = staticmethod(np.mean)
@@ -47,6 +46,14 @@ class ArrayNS:
     unindex = staticmethod(_np_unindex)
     window_sum = staticmethod(window_sum_array)
     sliding_window_view = staticmethod(_np_sliding_window_view)
+
+    @staticmethod
+    def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        if x.size == 1:
+            # The gradient of a full reduction: np.full is much cheaper than np.broadcast_to's
+            # Python wrapper, and gives an array the engine may own and add into.
+            return np.full(shape, x.reshape(()), dtype=x.dtype)
+        return np.broadcast_to(x, shape)
 
     @staticmethod
     def sigmoid(x: np.ndarray) -> np.ndarray:

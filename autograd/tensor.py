@@ -206,8 +206,9 @@ class Tensor:
     def __dlpack_device__(self) -> tuple[int, int]:
         return self.data.__dlpack_device__()
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Hash by identity (as PyTorch does) although == is elementwise; object's C-level hash is the
+    # fastest, and the engine keys dicts by tensors.
+    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         if self.data.size != 1:

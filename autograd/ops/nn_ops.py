@@ -19,9 +19,10 @@ from .reduce import Axis, _Reduction, keepdims_shape
 
 def _stable_lse(x: np.ndarray, axis: Any) -> np.ndarray:
     """log(sum(exp(x), axis, keepdims=True)), shifted by the max (by 0 where that is not finite)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
 
 
 class LogSumExp(_Reduction):
@@ -112,12 +113,11 @@ class Linear(Function):
         gw = gb = None
         if needs[1]:
             if x.ndim == 2:
-                gw = F.swapaxes(g, 0, 1) @ x
+                gw = g.T @ x
             else:
-                g2 = F.reshape(g, (-1, g.shape[-1]))
-                gw = F.swapaxes(g2, 0, 1) @ F.reshape(x, (-1, x.shape[-1]))
+                gw = F.reshape(g, (-1, g.shape[-1])).T @ F.reshape(x, (-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            gb = F.sum_to(g, (g.shape[-1],))
+            gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
 
 
@@ -143,16 +143,15 @@ class CrossEntropy(Function):
         return -logp[np.arange(len(z)), self.target]
 
     def vjp(self, F, g, z):
-        logp = self.output_logp(F, z)
-        onehot = np.zeros(z.shape, dtype=z.dtype)
-        onehot[np.arange(z.shape[0]), self.target] = 1
-        return ((F.exp(logp) - onehot) * F.reshape(g, (-1, 1)),)
-
-    def output_logp(self, F, z):
-        """log_softmax(z): saved by forward, recomputed as a graph under create_graph."""
+        rows = np.arange(z.shape[0])
         if isinstance(z, Tensor):
-            return log_softmax(z, axis=1)
-        return self.saved
+            onehot = np.zeros(z.shape, dtype=z.dtype)
+            onehot[rows, self.target] = 1
+            return ((F.exp(log_softmax(z, axis=1)) - onehot) * F.reshape(g, (-1, 1)),)
+        grad = np.exp(self.saved)  # softmax, a fresh array: subtract the one-hot in place
+        grad[rows, self.target] -= 1
+        grad *= g.reshape(-1, 1)
+        return (grad,)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
