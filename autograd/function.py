@@ -34,6 +34,14 @@ from ._config import state
 from .tensor import Tensor
 
 _NEEDS_ONE = (True,)
+
+
+def _not_tensors(op: Function, inputs: tuple) -> TypeError:
+    kinds = ", ".join(type(t).__name__ for t in inputs)
+    return TypeError(
+        f"{type(op).__name__}: a Function is called on Tensors, got ({kinds}); wrap constants "
+        "with autograd.tensor(...) (or use the op's function, which does it for you)")
+
 # Nodes are numbered in the order they are recorded. A node's inputs were made before it, so
 # running nodes from the highest number down is a topological order of any graph (PyTorch's
 # sequence numbers serve the same purpose).
@@ -78,6 +86,8 @@ class Function:
         if len(inputs) == 1:
             # The common unary case, spelled out: this is the engine's hottest path.
             x = inputs[0]
+            if type(x) is not Tensor and not isinstance(x, Tensor):
+                raise _not_tensors(self, inputs)
             out = self.forward(x.data)
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
@@ -90,6 +100,9 @@ class Function:
                 self.scope = state.scope
                 return Tensor._make(out, self)
             return Tensor._make(out, None)
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise _not_tensors(self, inputs)
         out = self.forward(*[t.data for t in inputs])
         if type(out) is not np.ndarray:
             out = np.asarray(out)

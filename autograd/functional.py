@@ -15,10 +15,14 @@ from .engine import grad
 from .tensor import Tensor
 
 
-def _prepare(inputs: Any) -> tuple[tuple[Tensor, ...], bool]:
+def _prepare(inputs: Any, create_graph: bool = False) -> tuple[tuple[Tensor, ...], bool]:
     single = isinstance(inputs, Tensor)
     xs = (inputs,) if single else tuple(inputs)
-    return tuple(Tensor._make(x.data, None).requires_grad_() for x in xs), single
+    # Under create_graph a caller's tensor that requires grad is used as it is, so the results
+    # stay differentiable with respect to it (nested transforms, gradient penalties), as in
+    # PyTorch; otherwise a detached copy that requires grad leaves the caller's graph alone.
+    return tuple(x if create_graph and x.requires_grad else Tensor._make(x.data, None)
+                 .requires_grad_() for x in xs), single
 
 
 def _outputs(out: Any) -> tuple[tuple[Tensor, ...], bool]:
@@ -48,7 +52,7 @@ def _unpack(values: tuple, single: bool) -> Any:
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None,
         create_graph: bool = False) -> tuple[Any, Any]:
     """(func(inputs), v^T J): the vector-Jacobian product at `inputs`."""
-    xs, single_in = _prepare(inputs)
+    xs, single_in = _prepare(inputs, create_graph)
     outs, single_out = _outputs(func(*xs))
     if v is None:
         for o in outs:
@@ -71,7 +75,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None,
 
     The VJP u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v.
     """
-    xs, single_in = _prepare(inputs)
+    xs, single_in = _prepare(inputs, create_graph)
     if v is None:
         for x in xs:
             if x.size != 1:
@@ -91,7 +95,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False) 
 
     With several inputs (outputs), a tuple over them (a tuple of tuples for both).
     """
-    xs, single_in = _prepare(inputs)
+    xs, single_in = _prepare(inputs, create_graph)
     outs, single_out = _outputs(func(*xs))
     result = []
     for o in outs:
@@ -115,7 +119,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False) 
 
 def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False) -> Any:
     """Second derivatives of a scalar function: H[i][j] has shape x_i.shape + x_j.shape."""
-    xs, single_in = _prepare(inputs)
+    xs, single_in = _prepare(inputs, create_graph)
 
     def gradient(*args: Tensor) -> tuple[Tensor, ...]:
         out = func(*args)
@@ -129,13 +133,19 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False) -
     return h
 
 
-def hvp(func: Callable[..., Any], inputs: Any, v: Any) -> tuple[Tensor, Any]:
+def hvp(func: Callable[..., Any], inputs: Any, v: Any = None,
+        create_graph: bool = False) -> tuple[Tensor, Any]:
     """(func(inputs), H v) for a scalar function, without forming H (two backward passes)."""
-    xs, single_in = _prepare(inputs)
-    vs = (v,) if isinstance(v, Tensor) else tuple(v)
+    xs, single_in = _prepare(inputs, create_graph)
+    if v is None:
+        if len(xs) != 1 or xs[0].size != 1:
+            raise RuntimeError("hvp: v can be omitted only when the input is a single scalar")
+        vs = (Tensor(np.ones_like(xs[0].data)),)
+    else:
+        vs = (v,) if isinstance(v, Tensor) else tuple(v)
     out = func(*xs)
     if not isinstance(out, Tensor) or out.size != 1:
         raise RuntimeError("hvp: the function must return a single scalar Tensor")
     gs = _grad((out,), xs, [Tensor(np.ones_like(out.data))], create_graph=True)
-    hv = _grad(gs, xs, vs, create_graph=False)
-    return out.detach(), _unpack(hv, single_in)
+    hv = _grad(gs, xs, vs, create_graph)
+    return (out if create_graph else out.detach()), _unpack(hv, single_in)

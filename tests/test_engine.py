@@ -1,0 +1,756 @@
+"""Backward-pass semantics: seeds, accumulation, retain_graph, create_graph, grad, grad modes,
+hooks, in-place checks, anomaly detection and memory."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd as ag
+
+
+@pytest.fixture
+def no_gc():
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def f64(values, requires_grad=True):
+    return ag.tensor(values, dtype=np.float64, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# seeding backward
+
+
+def test_backward_on_a_scalar_seeds_with_one():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0, 6.0])
+    assert isinstance(x.grad, ag.Tensor)
+    assert x.grad.requires_grad is False
+
+
+def test_backward_on_a_non_scalar_without_grad_raises():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"grad can be implicitly created only for scalar "
+                                           r"outputs.*shape \(3,\); pass a gradient"):
+        (x * 2.0).backward()
+
+
+def test_backward_on_a_non_scalar_with_grad_is_a_vector_jacobian_product():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).backward(ag.tensor([1.0, 0.5, -1.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, -6.0])
+    x.grad = None
+    (x * 3.0).backward(np.array([1.0, 2.0, 3.0], np.float32))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 6.0, 9.0])
+
+
+@pytest.mark.parametrize("bad", [np.ones(2), np.ones((1, 3)), np.ones((3, 1)), 1.0])
+def test_backward_grad_of_the_wrong_shape_raises(bad):
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"grad has shape .* but the output has shape \(3,\); "
+                                         r"they must match exactly"):
+        (x * 2.0).backward(bad)
+    assert x.grad is None
+
+
+def test_backward_on_a_tensor_without_graph_raises():
+    with pytest.raises(RuntimeError, match="does not require grad.*requires_grad=True"):
+        ag.tensor([1.0]).sum().backward()
+
+
+def test_backward_on_a_leaf_sets_its_own_grad():
+    x = ag.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# accumulation and retained gradients
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+    x.grad = None
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_accumulated_grad_is_not_aliased_with_an_earlier_grad_tensor():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    (x * 1.0).sum().backward()
+    first = x.grad
+    (x * 1.0).sum().backward()
+    np.testing.assert_array_equal(first.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_grad_is_not_aliased_with_the_seed():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seed = ag.tensor([1.0, 1.0])
+    x.backward(seed)
+    (x * 2.0).backward(seed)
+    np.testing.assert_array_equal(seed.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_non_leaf_grads_are_not_kept_unless_retain_grad():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    k = x * 5.0
+    k.retain_grad()
+    assert k.retains_grad and not h.retains_grad
+    (h * 3.0 + k * k).sum().backward()
+    assert h.grad is None
+    np.testing.assert_array_equal(k.grad.data, 2.0 * k.data)
+    np.testing.assert_array_equal(x.grad.data, [6.0 + 50.0, 6.0 + 100.0])
+
+
+def test_retain_grad_on_a_leaf_is_harmless():
+    x = ag.tensor([1.0], requires_grad=True)
+    x.retain_grad()
+    (x * 2.0).sum().backward()
+    assert x.grad.item() == 2.0
+
+
+def test_node_used_twice_receives_the_sum_of_its_gradients():
+    x = ag.tensor([3.0, -1.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0, -2.0])
+    x.grad = None
+    h = x * 2.0
+    (h * h + h).sum().backward()  # d/dx = (2h + 1) * 2
+    np.testing.assert_array_equal(x.grad.data, (2 * h.data + 1) * 2)
+
+
+def test_hidden_layer_feeding_two_heads_gets_both_gradients():
+    rng = np.random.default_rng(0)
+    xv, wv, av, bv = (rng.standard_normal(s) for s in [(4, 3), (3, 5), (5, 2), (5, 1)])
+    x, w, a, b = f64(xv, False), f64(wv), f64(av), f64(bv)
+    h = ag.tanh(x @ w)
+    loss = (h @ a).sum() + ((h @ b) ** 2).sum()
+    loss.backward()
+    hv = np.tanh(xv @ wv)
+    dh = np.ones((4, 2)) @ av.T + 2 * (hv @ bv) @ bv.T
+    np.testing.assert_allclose(w.grad.data, xv.T @ (dh * (1 - hv ** 2)), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.data, hv.T @ np.ones((4, 2)), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.data, hv.T @ (2 * hv @ bv), rtol=1e-12)
+
+
+def test_broadcast_gradients_are_summed_back_to_each_input_shape():
+    a = f64(np.ones((3, 1)))
+    b = f64(np.arange(4.0))
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+    np.testing.assert_array_equal(a.grad.data, np.full((3, 1), 6.0))
+    np.testing.assert_array_equal(b.grad.data, np.full(4, 3.0))
+
+
+@pytest.mark.slow
+def test_a_million_op_chain_backwards_without_recursion_error(no_gc):
+    # The garbage collector is off only for speed: scanning a million live nodes again and again
+    # while the chain grows would triple the time; nothing here relies on it.
+    x = ag.tensor([0.0], requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    assert y.item() == 1_000_000.0
+    y.backward(np.ones(1, np.float32))
+    assert x.grad.item() == 1.0
+    del y  # freeing the chain must not overflow the stack either
+
+
+def test_toposort_runs_consumers_before_producers():
+    x = ag.tensor(1.0, requires_grad=True)
+    a = x * 2.0
+    b = ag.exp(a)
+    c = a + b
+    order = ag.toposort([c.grad_fn])
+    assert order.index(c.grad_fn) < order.index(b.grad_fn) < order.index(a.grad_fn)
+    assert len(order) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# retain_graph and the graph after backward
+
+
+def test_second_backward_through_a_released_graph_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (ag.exp(x) * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*pass "
+                                           "retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward_that_accumulates():
+    x = ag.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    y = (ag.exp(x) * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])))
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_graph_structure_is_kept_after_backward():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    w = ag.tensor([3.0, 4.0], requires_grad=True)
+    h = x * w
+    y = ag.tanh(h).sum()
+    y.backward()
+    node = y.grad_fn
+    assert node.released
+    assert node.inputs[0].grad_fn.name == "tanh"
+    mul = node.inputs[0].grad_fn.inputs[0].grad_fn
+    assert mul is h.grad_fn
+    assert mul.inputs[0] is x and mul.inputs[1] is w
+    assert mul.needs == (True, True)
+    assert mul.next_functions == (x, w)
+
+
+# ---------------------------------------------------------------------------------------------
+# higher order
+
+
+def test_create_graph_gives_second_derivatives():
+    x = f64([2.0, -1.0])
+    (x ** 3).sum().backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    np.testing.assert_allclose(g.data, 3 * np.array([4.0, 1.0]))
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 6 * np.array([2.0, -1.0]))
+
+
+def test_third_derivative_through_grad():
+    x = f64(1.5)
+    (g1,) = ag.grad(x ** 4, x, create_graph=True)
+    (g2,) = ag.grad(g1, x, create_graph=True)
+    (g3,) = ag.grad(g2, x)
+    assert g1.item() == pytest.approx(4 * 1.5 ** 3)
+    assert g2.item() == pytest.approx(12 * 1.5 ** 2)
+    assert g3.item() == pytest.approx(24 * 1.5)
+
+
+def test_hessian_vector_product_by_double_backward():
+    rng = np.random.default_rng(1)
+    av = rng.standard_normal((3, 3))
+    av = av + av.T
+    vv = rng.standard_normal(3)
+    x = f64(rng.standard_normal(3))
+    a = f64(av, False)
+    f = (x * (a @ x)).sum() * 0.5 + ag.sin(x).sum()  # H = A - diag(sin x)
+    (g,) = ag.grad(f, x, create_graph=True)
+    (hv,) = ag.grad((g * f64(vv, False)).sum(), x)
+    expected = av @ vv - np.sin(x.data) * vv
+    np.testing.assert_allclose(hv.data, expected, rtol=1e-12)
+
+
+def test_create_graph_through_a_small_network():
+    rng = np.random.default_rng(2)
+    w = f64(rng.standard_normal((3, 2)))
+    x = f64(rng.standard_normal((4, 3)), False)
+    loss = ag.softplus(x @ w).mean()
+    (gw,) = ag.grad(loss, w, create_graph=True)
+    penalty = (gw * gw).sum()  # gradient penalty, as in WGAN-GP
+    penalty.backward()
+    assert w.grad.shape == (3, 2)
+    assert np.all(np.isfinite(w.grad.data)) and np.abs(w.grad.data).sum() > 0
+    ag.gradcheck(lambda w_: (ag.grad(ag.softplus(x @ w_).mean(), w_, create_graph=True)[0] ** 2)
+                 .sum(), [w])
+
+
+# ---------------------------------------------------------------------------------------------
+# autograd.grad
+
+
+def test_grad_returns_a_tuple_and_leaves_dot_grad_alone():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = ag.tensor(3.0, requires_grad=True)
+    out = (x * y).sum()
+    gs = ag.grad(out, [x, y])
+    assert isinstance(gs, tuple) and len(gs) == 2
+    np.testing.assert_array_equal(gs[0].data, [3.0, 3.0])
+    assert gs[1].item() == 3.0
+    assert x.grad is None and y.grad is None
+    (gx,) = ag.grad((x * 2.0).sum(), x)
+    np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+
+
+def test_grad_with_respect_to_an_intermediate_tensor():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    (gh,) = ag.grad((h * h).sum(), h)
+    np.testing.assert_array_equal(gh.data, [4.0, 8.0])
+    assert x.grad is None
+
+
+def test_grad_with_grad_outputs_and_several_outputs():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y1 = x * 2.0
+    y2 = x * x
+    gs = ag.grad([y1, y2], x, grad_outputs=[ag.tensor([1.0, 1.0]), ag.tensor([1.0, 0.5])])
+    np.testing.assert_array_equal(gs[0].data, [2.0 + 2.0, 2.0 + 2.0])
+    (g,) = ag.grad(x * 3.0, x, grad_outputs=ag.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(g.data, [3.0, 6.0])
+
+
+def test_grad_outputs_count_must_match():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        ag.grad([x * 2.0, x * 3.0], x, grad_outputs=[ag.ones(2)])
+
+
+def test_grad_of_an_unused_input_raises_unless_allow_unused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    z = ag.tensor([5.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"input 1 \(shape \(1,\)\) was not used.*pass "
+                                           r"allow_unused=True"):
+        ag.grad((x * 2.0).sum(), [x, z])
+    gx, gz = ag.grad((x * 2.0).sum(), [x, z], allow_unused=True)
+    np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+    assert gz is None
+
+
+def test_grad_of_an_input_that_does_not_require_grad_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="input 0 does not require grad; create it with "
+                                           "requires_grad=True"):
+        ag.grad((x * 2.0).sum(), ag.tensor([1.0]))
+
+
+def test_grad_of_an_output_without_graph_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with ag.no_grad():
+        y = (x * 2.0).sum()
+    with pytest.raises(RuntimeError, match="output does not require grad.*no_grad"):
+        ag.grad(y, x)
+
+
+def test_grad_releases_the_graph_unless_retained():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (ag.exp(x) * x).sum()
+    ag.grad(y, x, retain_graph=True)
+    ag.grad(y, x)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        ag.grad(y, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# grad modes
+
+
+def test_no_grad_records_nothing():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with ag.no_grad():
+        assert not ag.is_grad_enabled()
+        y = ag.exp(x * 2.0).sum()
+    assert ag.is_grad_enabled()
+    assert y.grad_fn is None
+    assert y.requires_grad is False
+    assert y.is_leaf
+
+
+def test_no_grad_enable_grad_and_set_grad_enabled_as_decorators():
+    x = ag.tensor([1.0], requires_grad=True)
+
+    @ag.no_grad()
+    def frozen(t):
+        return t * 2.0
+
+    @ag.enable_grad()
+    def recording(t):
+        return t * 2.0
+
+    @ag.set_grad_enabled(False)
+    def off(t):
+        return t * 2.0
+
+    assert frozen.__name__ == "frozen"
+    assert frozen(x).requires_grad is False
+    assert frozen(x).grad_fn is None
+    assert ag.is_grad_enabled()
+    with ag.no_grad():
+        assert recording(x).requires_grad is True
+        assert not ag.is_grad_enabled()
+    assert off(x).requires_grad is False
+    assert frozen(x).item() == 2.0  # reusable
+
+
+def test_grad_mode_decorators_without_parentheses():
+    x = ag.tensor([1.0], requires_grad=True)
+
+    @ag.no_grad
+    def frozen(t):
+        return t * 2.0
+
+    @ag.enable_grad
+    def recording(t):
+        return t * 2.0
+
+    assert frozen(x).requires_grad is False
+    with ag.no_grad():
+        assert recording(x).requires_grad is True
+
+
+def test_enable_grad_inside_no_grad_and_nesting_restores():
+    x = ag.tensor([1.0], requires_grad=True)
+    with ag.no_grad():
+        with ag.enable_grad():
+            assert (x * 2.0).requires_grad
+            with ag.set_grad_enabled(False):
+                assert not (x * 2.0).requires_grad
+            assert ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()
+    with ag.set_grad_enabled(True):
+        assert (x * 2.0).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_grad_mode_is_restored_after_an_exception():
+    with pytest.raises(ZeroDivisionError):
+        with ag.no_grad():
+            raise ZeroDivisionError
+    assert ag.is_grad_enabled()
+
+    @ag.no_grad()
+    def boom():
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        boom()
+    assert ag.is_grad_enabled()
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    d = y.detach()
+    assert d.grad_fn is None and d.requires_grad is False and d.is_leaf
+    assert np.shares_memory(d.data, y.data)
+    (d * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])  # d treated as a constant
+
+
+def test_requires_grad_():
+    t = ag.tensor([1.0, 2.0])
+    assert t.requires_grad_() is t
+    assert t.requires_grad
+    (t * t).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, [2.0, 4.0])
+    t.requires_grad_(False)
+    assert not (t * t).requires_grad
+    y = ag.tensor([1.0], requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="only be changed on leaf tensors; use .detach"):
+        y.requires_grad_(False)
+
+
+# ---------------------------------------------------------------------------------------------
+# hooks
+
+
+def test_hook_on_a_leaf_sees_the_gradient():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    (x * 3.0).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_hook_on_a_leaf_sees_the_summed_gradient_once():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    (x * 3.0 + x * x).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5.0, 7.0])
+
+
+def test_hook_return_value_replaces_the_gradient():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 10.0)
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [30.0, 30.0])
+
+
+def test_hook_on_a_non_leaf_sees_and_replaces_its_gradient():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    seen = []
+
+    def hook(g):
+        seen.append(g.data.copy())
+        return g * 0.5
+
+    h.register_hook(hook)
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(seen[0], [4.0, 8.0])
+    np.testing.assert_array_equal(x.grad.data, [4.0, 8.0])  # 0.5 * 2h * 2
+
+
+def test_non_leaf_hook_result_is_what_retain_grad_keeps():
+    x = ag.tensor([1.0], requires_grad=True)
+    h = x * 2.0
+    h.retain_grad()
+    h.register_hook(lambda g: g + 1.0)
+    (h * 3.0).sum().backward()
+    assert h.grad.item() == 4.0
+    assert x.grad.item() == 8.0
+
+
+def test_hooks_run_in_registration_order_and_can_be_removed():
+    x = ag.tensor([1.0], requires_grad=True)
+    calls = []
+    remove_a = x.register_hook(lambda g: calls.append("a"))
+    x.register_hook(lambda g: calls.append("b"))
+    (x * 2.0).sum().backward()
+    assert calls == ["a", "b"]
+    remove_a()
+    (x * 2.0).sum().backward()
+    assert calls == ["a", "b", "b"]
+    remove_a()  # removing twice is harmless
+
+
+def test_non_leaf_hook_removal():
+    x = ag.tensor([1.0], requires_grad=True)
+    h = x * 2.0
+    remove = h.register_hook(lambda g: g * 100.0)
+    remove()
+    (h * 1.0).sum().backward()
+    assert x.grad.item() == 2.0
+
+
+def test_hook_on_a_tensor_that_does_not_require_grad_raises():
+    with pytest.raises(RuntimeError, match="doesn't require gradient.*requires_grad=True"):
+        ag.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_hooks_see_gradients_in_autograd_grad():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 2.0)
+    (g,) = ag.grad((x * 3.0).sum(), x)
+    np.testing.assert_array_equal(g.data, [6.0, 6.0])
+    assert x.grad is None
+
+
+# ---------------------------------------------------------------------------------------------
+# in-place operations
+
+
+def test_modifying_a_saved_tensor_in_place_makes_backward_raise():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    y = (a * b).sum()
+    b.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation.*'mul'.*"
+                                           r"Do not modify a tensor in place"):
+        y.backward()
+
+
+def test_modifying_a_parameter_after_the_forward_pass_makes_backward_raise():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    with ag.no_grad():
+        w.sub_(0.5)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_setitem_counts_as_an_in_place_modification():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    y = ag.exp(a * b).sum()
+    b[0] = 10.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_in_place_change_of_an_input_that_was_not_saved_is_fine():
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    y = (a + b).sum()  # addition's gradient does not read its inputs
+    b.add_(1.0)
+    y.backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
+
+
+def test_in_place_ops_bump_the_version_and_compute_in_place():
+    t = ag.tensor([1.0, 2.0])
+    data = t.data
+    v0 = t._version
+    t.add_(1.0).mul_(2.0).sub_(ag.tensor([1.0, 1.0]), alpha=2.0).div_(2.0)
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    assert t.data is data
+    assert t._version > v0
+    t.zero_()
+    np.testing.assert_array_equal(t.data, [0.0, 0.0])
+    t.fill_(3.0)
+    t.copy_(np.array([5.0, 6.0]))
+    np.testing.assert_array_equal(t.data, [5.0, 6.0])
+    assert t.dtype == np.float32
+    t += 1.0
+    t *= 2.0
+    t -= 1.0
+    t /= 3.0
+    np.testing.assert_allclose(t.data, [11.0 / 3.0, 13.0 / 3.0], rtol=1e-6)
+    assert t.dtype == np.float32
+
+
+def test_optimizer_style_updates_under_no_grad_keep_working():
+    w = ag.tensor([1.0, -2.0], requires_grad=True)
+    data = w.data
+    for _ in range(3):
+        loss = (w * w).sum()
+        w.grad = None
+        loss.backward()
+        with ag.no_grad():
+            w -= w.grad * 0.25
+    # w <- w - 0.25 * 2w = 0.5 w, three times
+    np.testing.assert_allclose(w.data, [0.125, -0.25])
+    assert w.data is data
+    assert w.is_leaf and w.requires_grad and w.grad_fn is None
+
+
+def test_in_place_on_a_leaf_that_requires_grad_outside_no_grad_raises():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    for update in (lambda: w.add_(1.0), lambda: w.__isub__(1.0), lambda: w.zero_(),
+                   lambda: w.__setitem__(0, 5.0)):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad is being modified "
+                                               "in place; wrap the update in .*no_grad"):
+            update()
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_in_place_on_a_recorded_tensor_raises():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    with pytest.raises(RuntimeError, match="in-place operations on tensors that are part of a "
+                                           "recorded graph.*out-of-place"):
+        h.mul_(2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# anomaly detection and non-finite values
+
+
+def test_detect_anomaly_names_the_op_whose_gradient_is_inf():
+    x = ag.tensor([0.0, 4.0], requires_grad=True)
+    with ag.detect_anomaly(), np.errstate(divide="ignore"):
+        y = (ag.sqrt(x) * 3.0).sum()
+        with pytest.raises(RuntimeError, match=r"detect_anomaly: function 'sqrt'.*inf"):
+            y.backward()
+
+
+def test_detect_anomaly_names_the_op_that_produced_nan():
+    x = ag.tensor([-1.0, 1.0], requires_grad=True)
+    with ag.detect_anomaly(), np.errstate(invalid="ignore"):
+        with pytest.raises(RuntimeError, match=r"detect_anomaly: function 'log'.*nan"):
+            y = ag.log(x)
+            (y * 2.0).sum().backward()
+
+
+def test_detect_anomaly_does_not_fire_on_finite_gradients():
+    x = ag.tensor([1.0, 4.0], requires_grad=True)
+    with ag.detect_anomaly():
+        ag.sqrt(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.5, 0.25])
+
+
+def test_non_finite_values_propagate_without_anomaly_mode():
+    x = ag.tensor([0.0, -1.0, 4.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = ag.sqrt(x)
+        assert np.isnan(y.data[1])
+        y.sum().backward()
+    g = x.grad.data
+    assert np.isinf(g[0]) and np.isnan(g[1]) and g[2] == 0.25
+
+
+def test_power_gradient_with_respect_to_exponent_at_zero_base_is_zero():
+    x = f64([0.0, 2.0])
+    p = f64([2.0, 3.0])
+    (x ** p).sum().backward()
+    np.testing.assert_allclose(p.grad.data, [0.0, 8.0 * np.log(2.0)])
+    assert not np.isnan(p.grad.data).any()
+
+
+# ---------------------------------------------------------------------------------------------
+# memory: the graph has no reference cycles
+
+
+def test_intermediates_are_freed_by_reference_counting(no_gc):
+    x = ag.tensor(np.ones(3), requires_grad=True)
+    m = x * 2.0
+    h = ag.tanh(m)
+    # m is held only by h's node: if that node were in a cycle, m would outlive the graph.
+    ref_m, ref_h = weakref.ref(m), weakref.ref(h)
+    loss = (h * h).sum()
+    del m, h
+    assert ref_h() is not None and ref_m() is not None  # the graph keeps them while loss lives
+    del loss
+    assert ref_h() is None
+    assert ref_m() is None
+
+
+def test_intermediates_are_freed_after_backward(no_gc):
+    x = ag.tensor(np.ones(3), requires_grad=True)
+    m = x * 2.0
+    h = ag.exp(m)
+    h.retain_grad()
+    h.register_hook(lambda g: g)
+    ref_m, ref_h = weakref.ref(m), weakref.ref(h)
+    loss = ag.log(h).sum() * 2.0
+    del m, h
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert ref_h() is not None and ref_m() is not None
+    del loss
+    assert ref_h() is None
+    assert ref_m() is None
+    np.testing.assert_allclose(x.grad.data, [8.0, 8.0, 8.0])  # two backward passes of 4
+
+
+def test_intermediates_are_freed_after_grad_and_create_graph(no_gc):
+    x = ag.tensor(np.ones(3), requires_grad=True, dtype=np.float64)
+    h = ag.sin(x) * x
+    ref_h = weakref.ref(h)
+    (g,) = ag.grad(h.sum(), x, create_graph=True)
+    ref_g = weakref.ref(g)
+    (gg,) = ag.grad(g.sum(), x)
+    del h, g
+    assert ref_h() is None
+    assert ref_g() is None
+    np.testing.assert_allclose(gg.data, 2 * np.cos(1.0) - np.sin(1.0))
+
+
+def test_nothing_is_recorded_when_no_input_requires_grad():
+    a = ag.tensor([1.0, 2.0])
+    b = ag.tensor([3.0, 4.0])
+    for y in (a * b, ag.exp(a), a @ b, a[0], ag.concatenate([a, b]), (a + 1.0).sum(),
+              ag.softmax(a), ag.maximum(a, b)):
+        assert y.grad_fn is None
+        assert y.requires_grad is False
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * a
+    assert y.grad_fn is not None and y.grad_fn.needs == (True, False)
+    y.sum().backward()
+    assert a.grad is None
+
+
+def test_grad_outputs_of_the_wrong_shape_raise():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"grad: grad has shape \(1, 2\) but the output has shape "
+                                         r"\(2,\); they must match exactly"):
+        ag.grad(x * 2.0, x, grad_outputs=ag.ones(1, 2))
