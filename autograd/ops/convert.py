@@ -41,3 +41,15 @@ def lift(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def raw(x: Any) -> Any:
     """The ndarray behind a Tensor (or `x` itself): for masks, which are constants in any mode."""
     return x.data if isinstance(x, Tensor) else x
+
+
+_ZEROS: dict = {}
+
+
+def zero(dtype: np.dtype) -> np.ndarray:
+    """A cached 0-d zero of `dtype`: numpy 2 compares and takes maxima against it several times
+    faster than against the Python int 0 (which goes through weak-scalar promotion)."""
+    z = _ZEROS.get(dtype)
+    if z is None:
+        z = _ZEROS[dtype] = np.zeros((), dtype=dtype)
+    return z

@@ -14,10 +14,22 @@ import numpy as np
 
 from ..function import Function
 from ..tensor import Tensor
-from .convert import constant, lift, raw
+from .convert import constant, lift, raw, zero
 
 # ---------------------------------------------------------------------------------------------
 # arithmetic
+
+
+def _broadcast_error(op: str, error: ValueError, *arrays: np.ndarray) -> ValueError:
+    """numpy's broadcast error names no op: one that names the op and the operands' shapes
+    (or `error` itself when it has another cause, such as integers to a negative power)."""
+    shapes = [np.shape(x) for x in arrays]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+        return ValueError(f"{op}: operands of shapes {listed} cannot be broadcast together")
+    return error
 
 
 class Add(Function):
@@ -27,7 +39,10 @@ class Add(Function):
     saves_inputs = False
 
     def forward(self, a, b):
-        return a + b
+        try:
+            return a + b
+        except ValueError as e:
+            raise _broadcast_error("add", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         return g, g
@@ -40,7 +55,10 @@ class Sub(Function):
     saves_inputs = False
 
     def forward(self, a, b):
-        return a - b
+        try:
+            return a - b
+        except ValueError as e:
+            raise _broadcast_error("subtract", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         return g, (-g if self.needs[1] else None)
@@ -52,7 +70,10 @@ class Mul(Function):
     __slots__ = ()
 
     def forward(self, a, b):
-        return a * b
+        try:
+            return a * b
+        except ValueError as e:
+            raise _broadcast_error("multiply", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         needs = self.needs
@@ -65,7 +86,10 @@ class Div(Function):
     __slots__ = ()
 
     def forward(self, a, b):
-        return a / b
+        try:
+            return a / b
+        except ValueError as e:
+            raise _broadcast_error("divide", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         needs = self.needs
@@ -80,12 +104,19 @@ class Pow(Function):
     __slots__ = ()
 
     def forward(self, a, b):
-        self.saved = y = a ** b
+        try:
+            self.saved = y = a ** b
+        except ValueError as e:
+            raise _broadcast_error("power", e, a, b) from None
         return y
 
     def vjp(self, F, g, a, b):
         needs = self.needs
-        ga = g * b * a ** (b - 1) if needs[0] else None
+        ga = None
+        if needs[0]:
+            # b * a**(b-1) is 0 * inf at a = b = 0; the derivative is 0 there (as in PyTorch).
+            zeros = (raw(a) == 0) & (raw(b) == 0)
+            ga = g * b * (F.where(zeros, 1, a) if zeros.any() else a) ** (b - 1)
         gb = None
         if needs[1]:
             # log(0) would turn 0 * -inf into NaN; y = 0 there (b > 0), so the product is 0.
@@ -113,7 +144,10 @@ class Maximum(Function):
     __slots__ = ()
 
     def forward(self, a, b):
-        return np.maximum(a, b)
+        try:
+            return np.maximum(a, b)
+        except ValueError as e:
+            raise _broadcast_error("maximum", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         return _tie_split(g, raw(a), raw(b), self.needs)
@@ -125,7 +159,10 @@ class Minimum(Function):
     __slots__ = ()
 
     def forward(self, a, b):
-        return np.minimum(a, b)
+        try:
+            return np.minimum(a, b)
+        except ValueError as e:
+            raise _broadcast_error("minimum", e, a, b) from None
 
     def vjp(self, F, g, a, b):
         # a gets the gradient where b > a: maximum's rule with the comparison reversed.
@@ -151,7 +188,10 @@ class Where(Function):
         self.cond = cond
 
     def forward(self, a, b):
-        return np.where(self.cond, a, b)
+        try:
+            return np.where(self.cond, a, b)
+        except ValueError as e:
+            raise _broadcast_error("where", e, self.cond, a, b) from None
 
     def vjp(self, F, g, a, b):
         needs = self.needs
@@ -279,7 +319,7 @@ class RDivScalar(_ScalarOp):
 
 
 class PowScalar(_ScalarOp):
-    """y = x ** c;  dx = g * c * x**(c-1)"""
+    """y = x ** c;  dx = g * c * x**(c-1)   (0 for c = 0, also at x = 0 where it reads 0 * inf)"""
 
     __slots__ = ()
     name = "pow_scalar"
@@ -289,6 +329,8 @@ class PowScalar(_ScalarOp):
         return x ** self.c
 
     def vjp(self, F, g, x):
+        if self.c == 0:
+            return (g * 0.0,)
         if self.c == 2:
             return (g * x * 2.0,)
         return (g * self.c * x ** (self.c - 1),)
@@ -413,10 +455,11 @@ class Relu(Function):
     __slots__ = ()
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        return np.maximum(x, zero(x.dtype))
 
     def vjp(self, F, g, x):
-        return (g * (raw(x) > 0),)
+        x = raw(x)
+        return (g * (x > zero(x.dtype)),)
 
 
 class LeakyRelu(Function):
@@ -539,7 +582,7 @@ def power(a: Any, b: Any) -> Tensor:
 
 def negative(x: Any) -> Tensor:
     """-x"""
-    return Neg()(constant(x))
+    return Neg()(x if type(x) is Tensor else constant(x))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -568,62 +611,62 @@ def astype(x: Any, dtype: Any) -> Tensor:
 
 def exp(x: Any) -> Tensor:
     """e**x"""
-    return Exp()(constant(x))
+    return Exp()(x if type(x) is Tensor else constant(x))
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm."""
-    return Log()(constant(x))
+    return Log()(x if type(x) is Tensor else constant(x))
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
-    return Sqrt()(constant(x))
+    return Sqrt()(x if type(x) is Tensor else constant(x))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001  (numpy's name)
     """|x| (subgradient 0 at 0)."""
-    return Abs()(constant(x))
+    return Abs()(x if type(x) is Tensor else constant(x))
 
 
 def sin(x: Any) -> Tensor:
     """Sine."""
-    return Sin()(constant(x))
+    return Sin()(x if type(x) is Tensor else constant(x))
 
 
 def cos(x: Any) -> Tensor:
     """Cosine."""
-    return Cos()(constant(x))
+    return Cos()(x if type(x) is Tensor else constant(x))
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh()(constant(x))
+    return Tanh()(x if type(x) is Tensor else constant(x))
 
 
 def sigmoid(x: Any) -> Tensor:
     """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
-    return Sigmoid()(constant(x))
+    return Sigmoid()(x if type(x) is Tensor else constant(x))
 
 
 def relu(x: Any) -> Tensor:
     """max(x, 0) (subgradient 0 at 0)."""
-    return Relu()(constant(x))
+    return Relu()(x if type(x) is Tensor else constant(x))
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    return LeakyRelu(negative_slope)(constant(x))
+    return LeakyRelu(negative_slope)(x if type(x) is Tensor else constant(x))
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return Elu(alpha)(constant(x))
+    return Elu(alpha)(x if type(x) is Tensor else constant(x))
 
 
 def softplus(x: Any) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
-    return Softplus()(constant(x))
+    return Softplus()(x if type(x) is Tensor else constant(x))
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
