@@ -1,10 +1,16 @@
 """Test configuration: a bounded hypothesis profile keeps the whole suite to minutes on 2 cores."""
 
 import os
+import sys
 
-import numpy as np
-import pytest
-from hypothesis import HealthCheck, settings
+# Small matmuls are faster single-threaded, and test runs share 2 cores with each other; this
+# only takes effect if numpy was not imported before this file.
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "ci", max_examples=12, deadline=None, derandomize=True,
