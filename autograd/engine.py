@@ -19,7 +19,6 @@ import numpy as np
 from ._config import state
 from .broadcast import sum_to_shape
 from .function import RELEASED_EXTRA, Function
-from .grad_mode import set_grad_enabled
 from .namespace import ArrayNS, TensorNS
 from .tensor import Tensor
 
@@ -58,7 +57,7 @@ def _seed(t: Tensor, grad: Any, create_graph: bool, who: str) -> Any:
                 f"{who}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {t.shape}; pass a gradient of that shape (e.g. ones) or reduce the "
                 "output to a scalar first (e.g. .sum())")
-        g = np.ones_like(t.data)
+        g = np.ones(t.data.shape, dtype=t.data.dtype)
         return Tensor._make(g, None) if create_graph else g
     if isinstance(grad, Tensor):
         g = grad if create_graph else grad.data
@@ -170,7 +169,9 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
     F = TensorNS if create_graph else ArrayNS
     anomaly = state.anomaly
     clock = state.version
-    with set_grad_enabled(create_graph):
+    prev_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
         if anomaly:
             _check_forward_nan(toposort(starts), [t for t, _ in roots])
         # Pending nodes by descending sequence number (see toposort): a node enters the heap
@@ -238,6 +239,8 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     node.extra = RELEASED_EXTRA
                 else:
                     node.extra.released = True
+    finally:
+        state.grad_enabled = prev_mode
 
     for t, g in leaf_grads.items():
         if t._hooks:

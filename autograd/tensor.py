@@ -256,6 +256,12 @@ class Tensor:
         self._version = state.version
         return self
 
+    def _bump_version(self) -> None:
+        """Record that `data` was changed in place by code outside the engine (optimizers write
+        parameters with numpy), so a graph that saved the old values refuses to backward."""
+        state.version += 1
+        self._version = state.version
+
     def _value(self, other: Any) -> Any:
         return other.data if isinstance(other, Tensor) else other
 

@@ -368,9 +368,10 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     s = float(label_smoothing)
     t_raw = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t_raw.dtype.kind in "iu":
-        t = _class_indices(t_raw, z, "cross_entropy")
         if s == 0.0:
-            return _reduce(autograd.cross_entropy(z, t), reduction)
+            # The fused op checks the targets' shape and range itself (same messages).
+            return _reduce(autograd.cross_entropy(z, t_raw), reduction)
+        t = _class_indices(t_raw, z, "cross_entropy")
         logp = log_softmax(z, axis=1)
         nll = -logp[np.arange(len(t)), t]
         return _reduce(nll * (1.0 - s) - logp.mean(axis=1) * s, reduction)

@@ -24,16 +24,10 @@ from autograd import Tensor, enable_grad, no_grad
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-def _keep(data: np.ndarray) -> None:
-    """The no-op "modification" used to advance a parameter's version counter."""
-
-
 def mark_updated(p: Tensor) -> None:
-    """Advance `p`'s version counter after its data was changed in place by numpy.
-
-    Must run under `no_grad()` (every optimizer's update does).
-    """
-    p._inplace(_keep)
+    """Advance `p`'s version counter after its data was changed in place by numpy, so a graph
+    recorded before the update refuses to backward instead of using stale values."""
+    p._bump_version()
 
 
 def check_nonnegative(value: float, what: str) -> None:

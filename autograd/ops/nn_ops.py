@@ -117,7 +117,7 @@ class Linear(Function):
             else:
                 gw = F.reshape(g, (-1, g.shape[-1])).T @ F.reshape(x, (-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=tuple(range(g.ndim - 1)))
+            gb = g.sum(axis=0) if g.ndim == 2 else g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
 
 
@@ -132,12 +132,15 @@ class CrossEntropy(Function):
         self.target = target
 
     def forward(self, z):
-        if z.ndim != 2 or self.target.shape != z.shape[:1]:
-            raise ValueError(f"cross_entropy: logits of shape {z.shape} need (N, C) with N "
-                             f"targets, got targets of shape {self.target.shape}")
-        if self.target.size and (self.target.min() < 0 or self.target.max() >= z.shape[1]):
-            raise ValueError(f"cross_entropy: target class indices must be in [0, {z.shape[1]}), "
-                             f"got values from {self.target.min()} to {self.target.max()}")
+        t = self.target
+        if z.ndim != 2 or t.shape != z.shape[:1]:
+            raise ValueError(f"cross_entropy: input of shape {z.shape} needs (N, C) with N class "
+                             f"indices, got a target of shape {t.shape}")
+        if t.size:
+            lo, hi = np.minimum.reduce(t), np.maximum.reduce(t)
+            if lo < 0 or hi >= z.shape[1]:
+                raise ValueError(f"cross_entropy: target class indices must be in "
+                                 f"[0, {z.shape[1]}), got values from {lo} to {hi}")
         logp = z - _stable_lse(z, 1)
         self.saved = logp
         return -logp[np.arange(len(z)), self.target]
