@@ -34,6 +34,8 @@ def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         raise ValueError(f"sum_to_shape: cannot reduce shape {g.shape} to {shape}")
     if lead:
         g = g.sum(axis=tuple(range(lead)))
+        if not shape:
+            return np.asarray(g)  # summing every axis gives a numpy scalar: keep an ndarray
     if axes:
         g = g.sum(axis=tuple(a - lead for a in axes), keepdims=True)
     return g

@@ -522,11 +522,12 @@ class Clip(Function):
 
     def vjp(self, F, g, x):
         x = raw(x)
-        inside = np.ones(x.shape, dtype=bool)
+        # Not in place: array bounds may broadcast x to a larger shape.
+        inside: Any = True
         if self.lo is not None:
-            inside &= x >= self.lo
+            inside = x >= self.lo
         if self.hi is not None:
-            inside &= x <= self.hi
+            inside = inside & (x <= self.hi)
         return (g * inside,)
 
 

@@ -102,6 +102,8 @@ class Einsum(Function):
 def _parse_einsum(subscripts: str, ndims: list[int]) -> tuple[list[str], str]:
     """Split an einsum spec into per-operand subscripts and the output, expanding '...'."""
     spec = subscripts.replace(" ", "")
+    if spec.count("->") > 1:
+        raise ValueError(f"einsum: '{subscripts}' has more than one '->'")
     if "->" in spec:
         lhs, out = spec.split("->")
     else:

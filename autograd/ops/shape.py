@@ -56,6 +56,9 @@ class Transpose(Function):
     def forward(self, x):
         if self.axes is None:
             self.axes = tuple(range(x.ndim))[::-1]
+        else:
+            # Non-negative, so that argsort in the VJP gives the inverse permutation.
+            self.axes = tuple(a % x.ndim for a in self.axes)
         return np.transpose(x, self.axes)
 
     def vjp(self, F, g, x):
@@ -130,6 +133,8 @@ class Concatenate(Function):
     def forward(self, *xs):
         try:
             out = np.concatenate(xs, axis=self.axis)
+        except np.exceptions.AxisError:
+            raise
         except ValueError:
             shapes = ", ".join(str(x.shape) for x in xs)
             raise ValueError(
@@ -158,6 +163,8 @@ class Stack(Function):
     def forward(self, *xs):
         try:
             out = np.stack(xs, axis=self.axis)
+        except np.exceptions.AxisError:
+            raise
         except ValueError:
             shapes = ", ".join(str(x.shape) for x in xs)
             raise ValueError(f"stack: all inputs must have the same shape, got {shapes}") from None
@@ -273,6 +280,9 @@ class SlidingWindowView(Function):
             self.axis = tuple(range(x.ndim - len(self.window), x.ndim))
         elif np.isscalar(self.axis):
             self.axis = (int(self.axis),)
+        for a in self.axis:
+            if not -x.ndim <= a < x.ndim:
+                raise np.exceptions.AxisError(int(a), x.ndim, self.name)
         self.axis = tuple(a % x.ndim for a in self.axis)
         for a, w in zip(self.axis, self.window):
             if w > x.shape[a] or w < 1:
@@ -294,7 +304,9 @@ class WindowSum(Function):
 
     def __init__(self, shape: tuple[int, ...], window: tuple[int, ...],
                  axis: tuple[int, ...]) -> None:
-        self.shape, self.window, self.axis = tuple(shape), tuple(window), tuple(axis)
+        self.shape, self.window = tuple(shape), tuple(window)
+        # Non-negative: the windowed input has extra trailing axes, so -1 would mean another one.
+        self.axis = tuple(a % len(self.shape) for a in axis)
 
     def forward(self, x):
         return window_sum_array(x, self.shape, self.window, self.axis)
@@ -311,9 +323,12 @@ def window_sum_array(g: np.ndarray, shape: tuple[int, ...], window: tuple[int, .
     lead = g.ndim - nwin
     for offset in np.ndindex(*window):
         dst: list[Any] = [slice(None)] * len(shape)
+        starts: dict[int, int] = {}
         for a, o in zip(axis, offset):
-            n_pos = g.shape[a]
-            dst[a] = slice(o, o + n_pos)
+            # An axis windowed twice (numpy allows it) is shifted by the sum of its offsets.
+            starts[a] = starts.get(a, 0) + o
+        for a, start in starts.items():
+            dst[a] = slice(start, start + g.shape[a])
         src = (slice(None),) * lead + offset
         out[tuple(dst)] += g[src]
     return out
