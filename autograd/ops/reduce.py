@@ -184,6 +184,9 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Ten
 def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Standard deviation: sqrt(var(x, axis, ddof))."""
     from .elementwise import sqrt
+    x = constant(x)
+    if axis is not None:
+        axis = normalize_axis(axis, x.ndim, "std")  # so a bad axis is reported as std's
     return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
