@@ -227,7 +227,7 @@ def _number_option(node: Function) -> str:
 
 def _operand(name: str) -> str:
     """A name as it appears inside a formula: compound ones in parentheses."""
-    if name.startswith("-") or any(c in name for c in " +*/"):
+    if any(c in name for c in " +-*/^"):
         return f"({name})"
     return name
 
