@@ -57,7 +57,7 @@ def _seed(t: Tensor, grad: Any, create_graph: bool, who: str) -> Any:
                 f"{who}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {t.shape}; pass a gradient of that shape (e.g. ones) or reduce the "
                 "output to a scalar first (e.g. .sum())")
-        g = np.ones(t.data.shape, dtype=t.data.dtype)
+        g = np.array(1, dtype=t.data.dtype).reshape(t.data.shape)
         return Tensor._make(g, None) if create_graph else g
     if isinstance(grad, Tensor):
         g = grad if create_graph else grad.data
@@ -207,15 +207,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                 if gi is None or not need:
                     continue
                 data = t.data
-                if create_graph:
-                    fresh = False
-                else:
-                    if type(gi) is not np.ndarray:
-                        gi = np.asarray(gi)
-                    fresh = gi is not g and gi.base is None
+                if not create_graph and type(gi) is not np.ndarray:
+                    gi = np.asarray(gi)
                 if gi.shape != data.shape:
                     gi = _unbroadcast(node, t, gi, data.shape, create_graph)
-                    fresh = not create_graph
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = F.astype(gi, data.dtype)
                 if anomaly:
@@ -223,16 +218,24 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                 p = t.grad_fn
                 if p is None:
                     if capture is None or t in capture:
+                        # A leaf's gradient ends up in .grad: remember whether this array is
+                        # new (made by the VJP) so that the final step need not copy it.
+                        fresh = not create_graph and gi is not g and gi.base is None
                         accumulate(leaf_grads, t, gi, fresh)
                     continue
                 prev = grads.get(p)
                 if prev is None:
+                    # The first contribution is stored as it is (it may be shared, e.g. add's
+                    # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
                     heapq.heappush(heap, (-p.seq, p))
-                    if fresh:
-                        owned.add(p)
+                elif create_graph:
+                    grads[p] = prev + gi
+                elif p in owned:
+                    np.add(prev, gi, out=prev)
                 else:
-                    accumulate(grads, p, gi, fresh)
+                    grads[p] = np.asarray(prev + gi)
+                    owned.add(p)
             if not retain_graph:
                 node.saved = None
                 if node.extra is None:

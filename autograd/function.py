@@ -34,6 +34,7 @@ from ._config import state
 from .tensor import Tensor
 
 _NEEDS_ONE = (True,)
+_make = Tensor._make
 
 
 def _not_tensors(op: Function, inputs: tuple) -> TypeError:
@@ -98,8 +99,8 @@ class Function:
                 self.stamp = state.version
                 self.extra = None
                 self.scope = state.scope
-                return Tensor._make(out, self)
-            return Tensor._make(out, None)
+                return _make(out, self)
+            return _make(out, None)
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise _not_tensors(self, inputs)
@@ -115,8 +116,8 @@ class Function:
                 self.stamp = state.version
                 self.extra = None
                 self.scope = state.scope
-                return Tensor._make(out, self)
-        return Tensor._make(out, None)
+                return _make(out, self)
+        return _make(out, None)
 
     def output(self, F: Any, *inputs: Any) -> Any:
         """The op's output: the saved array, or in create_graph mode the op re-run on Tensors."""

@@ -33,6 +33,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
+_new = object.__new__
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -58,10 +61,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
-    @classmethod
-    def _make(cls, data: np.ndarray, grad_fn: Function | None) -> Tensor:
+    @staticmethod
+    def _make(data: np.ndarray, grad_fn: Function | None) -> Tensor:
         """Fast constructor for op outputs (no conversion, no checks)."""
-        t = object.__new__(Tensor)
+        t = _new(Tensor)
         t.data = data
         t.grad = None
         t.grad_fn = grad_fn

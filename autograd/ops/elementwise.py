@@ -221,6 +221,9 @@ class Astype(Function):
 # expressions like `x * 0.5` or `1 - y`); numpy 2 keeps the tensor's dtype for Python scalars.
 
 
+_CONSTANTS: dict = {}
+
+
 class _ScalarOp(Function):
     __slots__ = ("c",)
     register = False
@@ -231,9 +234,22 @@ class _ScalarOp(Function):
 
     def _const(self, x: np.ndarray) -> Any:
         """c as a 0-d array of x's floating dtype: numpy 2 computes with it about twice as fast
-        as with a Python float, and the VJP reuses it."""
-        if x.dtype.kind == "f":
-            self.c = np.asarray(self.c, x.dtype)
+        as with a Python float, and the VJP reuses it. Cached, since a model uses few constants
+        many times (the cache is emptied when it grows large)."""
+        dt = x.dtype
+        if dt.kind == "f":
+            if type(self.c) is np.ndarray:  # run again (a copy of the node, by check_graph)
+                if self.c.dtype == dt:
+                    return self.c
+                self.c = self.c.item()
+            key = (self.c, dt)
+            c = _CONSTANTS.get(key)
+            if c is None:
+                if len(_CONSTANTS) > 4096:
+                    _CONSTANTS.clear()
+                c = _CONSTANTS[key] = np.asarray(self.c, dt)
+                c.flags.writeable = False
+            self.c = c
         return self.c
 
     def describe(self) -> str:
