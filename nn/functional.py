@@ -370,7 +370,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     if t_raw.dtype.kind in "iu":
         if s == 0.0:
             # The fused op checks the targets' shape and range itself (same messages).
-            return _reduce(autograd.cross_entropy(z, t_raw), reduction)
+            return autograd.cross_entropy(z, t_raw, reduction=reduction)
         t = _class_indices(t_raw, z, "cross_entropy")
         logp = log_softmax(z, axis=1)
         nll = -logp[np.arange(len(t)), t]

@@ -261,3 +261,9 @@ def test_cross_entropy_rejects_bad_targets():
 def test_einsum_bad_spec_names_the_spec(spec, shapes, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         ag.einsum(spec, *[t(*s) for s in shapes])
+
+
+def test_cross_entropy_rejects_an_unknown_reduction():
+    with pytest.raises(ValueError, match="cross_entropy: reduction must be 'none', 'mean' or "
+                                         "'sum', got 'avg'"):
+        ag.cross_entropy(t(2, 3), np.array([0, 1]), reduction="avg")

@@ -469,13 +469,16 @@ def linear_case(draw: Any) -> Case:
 def cross_entropy_case(draw: Any) -> Case:
     n, c = draw(SIDE), draw(SIDE)
     target = draw(hnp.arrays(np.int64, n, elements=st.integers(0, c - 1)))
+    reduction = draw(st.sampled_from(["none", "mean", "sum"]))
 
     def ref(z: np.ndarray) -> np.ndarray:
         logp = z - np_logsumexp(z, axis=1, keepdims=True)
-        return -logp[np.arange(n), target]
+        losses = -logp[np.arange(n), target]
+        return {"none": losses, "mean": losses.mean(), "sum": losses.sum()}[reduction]
 
-    return Case(f"cross_entropy(z, {target.tolist()})",
-                lambda t: ag.cross_entropy(t, target), (draw(arrays(shape=(n, c))),), ref)
+    return Case(f"cross_entropy(z, {target.tolist()}, reduction={reduction!r})",
+                lambda t: ag.cross_entropy(t, target, reduction=reduction),
+                (draw(arrays(shape=(n, c))),), ref)
 
 
 # ---------------------------------------------------------------------------------------------

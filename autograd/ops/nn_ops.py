@@ -122,14 +122,16 @@ class Linear(Function):
 
 
 class CrossEntropy(Function):
-    """loss_i = logsumexp(z_i) - z_i[t_i]  (z: (N, C) logits, t: N class indices);
-    dz_i = g_i * (softmax(z_i) - onehot(t_i))"""
+    """l_i = logsumexp(z_i) - z_i[t_i]  (z: (N, C) logits, t: N class indices), then the
+    reduction r ('none': l, 'mean': sum(l) / N, 'sum': sum(l));
+    dz_i = (softmax(z_i) - onehot(t_i)) * g_i  (g_i = g / N for 'mean', g for 'sum')"""
 
-    __slots__ = ("target", "ignore")
+    __slots__ = ("target", "reduction", "rows")
     name = "cross_entropy"
 
-    def __init__(self, target: np.ndarray) -> None:
+    def __init__(self, target: np.ndarray, reduction: str = "none") -> None:
         self.target = target
+        self.reduction = reduction
 
     def forward(self, z):
         t = self.target
@@ -143,18 +145,32 @@ class CrossEntropy(Function):
                                  f"[0, {z.shape[1]}), got values from {lo} to {hi}")
         logp = z - _stable_lse(z, 1)
         self.saved = logp
-        return -logp[np.arange(len(z)), self.target]
+        self.rows = np.arange(len(z))
+        losses = -logp[self.rows, t]
+        if self.reduction == "none":
+            return losses
+        total = np.add.reduce(losses)
+        return total / np.asarray(max(len(z), 1), z.dtype) if self.reduction == "mean" else total
+
+    def _scale(self, g: Any, n: int) -> Any:
+        """The output gradient as a column that multiplies each row of (softmax - onehot)."""
+        if self.reduction == "none":
+            return g.reshape((-1, 1))
+        return g / n if self.reduction == "mean" else g
 
     def vjp(self, F, g, z):
-        rows = np.arange(z.shape[0])
+        n = max(z.shape[0], 1)
         if isinstance(z, Tensor):
             onehot = np.zeros(z.shape, dtype=z.dtype)
-            onehot[rows, self.target] = 1
-            return ((F.exp(log_softmax(z, axis=1)) - onehot) * F.reshape(g, (-1, 1)),)
+            onehot[np.arange(z.shape[0]), self.target] = 1
+            return ((F.exp(log_softmax(z, axis=1)) - onehot) * self._scale(g, n),)
         grad = np.exp(self.saved)  # softmax, a fresh array: subtract the one-hot in place
-        grad[rows, self.target] -= 1
-        grad *= g.reshape(-1, 1)
+        grad[self.rows, self.target] -= 1
+        grad *= self._scale(g, n)
         return (grad,)
+
+    def describe(self) -> str:
+        return "cross_entropy" if self.reduction == "none" else f"cross_entropy({self.reduction})"
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -165,9 +181,13 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return Linear()(*args)
 
 
-def cross_entropy(logits: Any, target: Any) -> Tensor:
-    """Per-sample -log softmax(logits)[target] for (N, C) logits and N integer class indices."""
+def cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
+    """-log softmax(logits)[target] for (N, C) logits and N integer class indices, per sample
+    ('none', the default) or reduced over the batch ('mean' or 'sum') in the same node."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"cross_entropy: reduction must be 'none', 'mean' or 'sum', got "
+                         f"{reduction!r}")
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
-    return CrossEntropy(t.astype(np.intp, copy=False))(constant(logits))
+    return CrossEntropy(t.astype(np.intp, copy=False), reduction)(constant(logits))
