@@ -62,7 +62,7 @@ from .losses import (
 from .models import MLP, LeNet5, ResidualMLP
 from .module import Module, RemovableHandle
 from .parameter import Parameter
-from .serialization import load, save
+from .serialization import CheckpointError, load, save
 from .utils import Monitor, l1_penalty, l2_penalty
 
 __all__ = [
@@ -74,6 +74,6 @@ __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "HingeLoss", "MultiMarginLoss", "KLDivLoss",
     "MLP", "LeNet5", "ResidualMLP",
-    "save", "load", "l1_penalty", "l2_penalty", "Monitor",
+    "save", "load", "CheckpointError", "l1_penalty", "l2_penalty", "Monitor",
     "data", "datasets", "transforms", "functional", "init", "mean_field", "utils",
 ]
