@@ -206,13 +206,14 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             for t, need, gi in zip(inputs, node.needs, gins):
                 if gi is None or not need:
                     continue
-                data = t.data
                 if not create_graph and type(gi) is not np.ndarray:
                     gi = np.asarray(gi)
-                if gi.shape != data.shape:
-                    gi = _unbroadcast(node, t, gi, data.shape, create_graph)
-                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                    gi = F.astype(gi, data.dtype)
+                if not node.same_shape:
+                    data = t.data
+                    if gi.shape != data.shape:
+                        gi = _unbroadcast(node, t, gi, data.shape, create_graph)
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        gi = F.astype(gi, data.dtype)
                 if anomaly:
                     _check_finite(node, next(i for i, x in enumerate(inputs) if x is t), gi)
                 p = t.grad_fn

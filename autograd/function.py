@@ -66,6 +66,9 @@ class Function:
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True
+    #: True when every input gradient has that input's shape and dtype (elementwise one-input
+    #: ops), so the engine need not check for broadcasting or a dtype change.
+    same_shape: ClassVar[bool] = False
     #: Registered ops are enumerated by the gradient property tests.
     register: ClassVar[bool] = True
 

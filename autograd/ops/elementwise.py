@@ -125,7 +125,16 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Unary(Function):
+    """Base of the one-input elementwise ops: the gradient has the input's shape and dtype, so
+    the engine skips its broadcast and dtype checks for them."""
+
+    __slots__ = ()
+    register = False
+    same_shape = True
+
+
+class Neg(Unary):
     """y = -x;  dx = -g"""
 
     __slots__ = ()
@@ -224,7 +233,7 @@ class Astype(Function):
 _CONSTANTS: dict = {}
 
 
-class _ScalarOp(Function):
+class _ScalarOp(Unary):
     __slots__ = ("c",)
     register = False
     symbol = "?"
@@ -356,7 +365,7 @@ class PowScalar(_ScalarOp):
 # transcendental functions
 
 
-class Exp(Function):
+class Exp(Unary):
     """y = exp(x);  dx = g * y"""
 
     __slots__ = ()
@@ -369,7 +378,7 @@ class Exp(Function):
         return (g * self.output(F, x),)
 
 
-class Log(Function):
+class Log(Unary):
     """y = log(x);  dx = g / x"""
 
     __slots__ = ()
@@ -381,7 +390,7 @@ class Log(Function):
         return (g / x,)
 
 
-class Sqrt(Function):
+class Sqrt(Unary):
     """y = sqrt(x);  dx = g / (2 y)"""
 
     __slots__ = ()
@@ -394,7 +403,7 @@ class Sqrt(Function):
         return (g / (self.output(F, x) * 2.0),)
 
 
-class Abs(Function):
+class Abs(Unary):
     """y = |x|;  dx = g * sign(x)   (0 at x = 0, as in PyTorch)"""
 
     __slots__ = ()
@@ -406,7 +415,7 @@ class Abs(Function):
         return (g * np.sign(raw(x)),)
 
 
-class Sin(Function):
+class Sin(Unary):
     """y = sin(x);  dx = g * cos(x)"""
 
     __slots__ = ()
@@ -418,7 +427,7 @@ class Sin(Function):
         return (g * F.cos(x),)
 
 
-class Cos(Function):
+class Cos(Unary):
     """y = cos(x);  dx = -g * sin(x)"""
 
     __slots__ = ()
@@ -430,7 +439,7 @@ class Cos(Function):
         return (-g * F.sin(x),)
 
 
-class Tanh(Function):
+class Tanh(Unary):
     """y = tanh(x);  dx = g * (1 - y**2)"""
 
     __slots__ = ()
@@ -445,7 +454,7 @@ class Tanh(Function):
         return (g - gy * y,)  # g * (1 - y^2), without a (slow) Python-scalar operation
 
 
-class Sigmoid(Function):
+class Sigmoid(Unary):
     """y = 1 / (1 + exp(-x));  dx = g * y * (1 - y)"""
 
     __slots__ = ()
@@ -465,7 +474,7 @@ class Sigmoid(Function):
 # activations
 
 
-class Relu(Function):
+class Relu(Unary):
     """y = max(x, 0);  dx = g * [x > 0]"""
 
     __slots__ = ()
@@ -478,7 +487,7 @@ class Relu(Function):
         return (g * (x > zero(x.dtype)),)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Unary):
     """y = x if x > 0 else slope * x;  dx = g if x > 0 else slope * g"""
 
     __slots__ = ("slope",)
@@ -497,7 +506,7 @@ class LeakyRelu(Function):
         return f"leaky_relu({self.slope:g})"
 
 
-class Elu(Function):
+class Elu(Unary):
     """y = x if x > 0 else alpha * (exp(x) - 1);  dx = g if x > 0 else g * alpha * exp(x)"""
 
     __slots__ = ("alpha",)
@@ -513,7 +522,7 @@ class Elu(Function):
         return (F.where(raw(x) > 0, g, g * neg),)
 
 
-class Softplus(Function):
+class Softplus(Unary):
     """y = log(1 + exp(x));  dx = g * sigmoid(x)"""
 
     __slots__ = ()
