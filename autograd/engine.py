@@ -221,7 +221,8 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     if capture is None or t in capture:
                         # A leaf's gradient ends up in .grad: remember whether this array is
                         # new (made by the VJP) so that the final step need not copy it.
-                        fresh = not create_graph and gi is not g and gi.base is None
+                        fresh = (not create_graph and gi is not g and gi.base is None
+                                 and sum(x is gi for x in gins) == 1)
                         accumulate(leaf_grads, t, gi, fresh)
                     continue
                 prev = grads.get(p)

@@ -754,3 +754,25 @@ def test_grad_outputs_of_the_wrong_shape_raise():
     with pytest.raises(ValueError, match=r"grad: grad has shape \(1, 2\) but the output has shape "
                                          r"\(2,\); they must match exactly"):
         ag.grad(x * 2.0, x, grad_outputs=ag.ones(1, 2))
+
+
+def test_a_vjp_returning_one_array_for_two_leaves_does_not_alias_their_grads():
+    class Twice(ag.Function):
+        """y = 2a + 2b; da = db = 2g, handed out as one array for both inputs."""
+
+        def forward(self, a, b):
+            return 2.0 * (a + b)
+
+        def vjp(self, F, g, a, b):
+            r = g * 2.0
+            return r, r
+
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0], requires_grad=True)
+    # a * 3.0 is recorded first, so backward reaches it last: a's second contribution is then
+    # added in place into the array a received first, which must not be b's gradient too.
+    first = (a * 3.0).sum()
+    y = first + Twice()(a, b).sum()
+    y.backward()
+    np.testing.assert_allclose(a.grad.data, [5.0, 5.0])
+    np.testing.assert_allclose(b.grad.data, [2.0, 2.0])
