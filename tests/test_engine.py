@@ -776,3 +776,17 @@ def test_a_vjp_returning_one_array_for_two_leaves_does_not_alias_their_grads():
     y.backward()
     np.testing.assert_allclose(a.grad.data, [5.0, 5.0])
     np.testing.assert_allclose(b.grad.data, [2.0, 2.0])
+
+
+def test_gradients_of_non_leaves_from_grad_and_retain_grad_match_the_chain_rule():
+    x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    r = ag.relu(h @ ag.eye(2))
+    r.retain_grad()
+    out = (r * ag.tensor([5.0, 7.0])).sum()
+    (g_r, g_h) = ag.grad(out, [r, h], retain_graph=True)
+    np.testing.assert_allclose(g_r.data, [5.0, 7.0])
+    np.testing.assert_allclose(g_h.data, [0.0, 7.0])
+    out.backward()
+    np.testing.assert_allclose(r.grad.data, [5.0, 7.0])
+    np.testing.assert_allclose(x.grad.data, [0.0, 21.0])
