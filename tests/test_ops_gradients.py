@@ -1041,3 +1041,16 @@ def test_assert_gradients_match_differentiates_float64_copies():
     assert_gradients_match(fn, x)
     assert set(seen) == {(np.dtype(np.float64), True)}
     np.testing.assert_array_equal(x, np.array([0.5, 2.0], dtype=np.float32))  # not perturbed
+
+
+def test_maximum_and_minimum_of_scalars_split_ties():
+    a = ag.tensor(1.0, requires_grad=True)
+    b = ag.tensor(1.0, requires_grad=True)
+    ag.maximum(a, b).backward()
+    assert (a.grad.item(), b.grad.item()) == (0.5, 0.5)
+    c = ag.tensor(2.0, requires_grad=True)
+    ag.minimum(c, 1.0).backward()
+    assert c.grad.item() == 0.0
+    d = ag.tensor(0.5, requires_grad=True)
+    ag.minimum(d, 1.0).backward()
+    assert d.grad.item() == 1.0
