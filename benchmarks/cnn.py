@@ -184,46 +184,14 @@ def _lenet(nn: Any, features: int) -> Any:
 
 
 def chainrule_nn_impl(p: Problem) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
-    import autograd as ag
-
-    nn, optim = harness.nn_optim()  # type: ignore[misc]
+    nn, _ = harness.nn_optim()  # type: ignore[misc]
     model = _lenet(nn, p.init[4].shape[1])
-    params = list(model.parameters())
-    for q, a in zip(params, p.init, strict=True):
-        np.copyto(q.data, a)
-    criterion = nn.CrossEntropyLoss()
-    opt = optim.SGD(params, lr=p.lr)
-    x, y = ag.Tensor(p.x), ag.Tensor(p.y)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda: [q.data for q in params]
+    return harness.chainrule_classifier_step(model, p.init, p.x, p.y, p.lr)
 
 
 def torch_nn_impl(p: Problem) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
-    T = harness.torch()
-    model = _lenet(T.nn, p.init[4].shape[1])
-    params = list(model.parameters())
-    with T.no_grad():
-        for q, a in zip(params, p.init, strict=True):
-            q.copy_(T.from_numpy(a))
-    criterion = T.nn.CrossEntropyLoss()
-    opt = T.optim.SGD(params, lr=p.lr)
-    x, y = T.from_numpy(p.x), T.from_numpy(p.y)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda: [q.detach().numpy() for q in params]
+    model = _lenet(harness.torch().nn, p.init[4].shape[1])
+    return harness.torch_classifier_step(model, p.init, p.x, p.y, p.lr)
 
 
 IMPLS: harness.Impls = {

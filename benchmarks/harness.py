@@ -296,6 +296,53 @@ def step_workload(cfg: Config, workload: str, tag: str, title: str, impls: Impls
 # memory (Linux reads /proc; elsewhere only the peak is known)
 
 
+def chainrule_classifier_step(model: Any, init: list[np.ndarray], x: np.ndarray, y: np.ndarray,
+                              lr: float) -> tuple[Callable[[], Any], Callable[[], list]]:
+    """One SGD step of this project's `model` on (x, y) through nn.CrossEntropyLoss and
+    optim.SGD, starting from the weights `init`; returns (step, current weights)."""
+    import autograd as ag
+
+    nn, optim = nn_optim()  # type: ignore[misc]
+    params = list(model.parameters())
+    for q, a in zip(params, init, strict=True):
+        np.copyto(q.data, a)
+    criterion = nn.CrossEntropyLoss()
+    opt = optim.SGD(params, lr=lr)
+    xt, yt = ag.Tensor(x), ag.Tensor(y)
+
+    def step() -> Any:
+        opt.zero_grad()
+        loss = criterion(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda: [q.data for q in params]
+
+
+def torch_classifier_step(model: Any, init: list[np.ndarray], x: np.ndarray, y: np.ndarray,
+                          lr: float) -> tuple[Callable[[], Any], Callable[[], list]]:
+    """The same step for a torch.nn `model`, with torch.nn.CrossEntropyLoss and
+    torch.optim.SGD."""
+    T = torch()
+    params = list(model.parameters())
+    with T.no_grad():
+        for q, a in zip(params, init, strict=True):
+            q.copy_(T.from_numpy(a))
+    criterion = T.nn.CrossEntropyLoss()
+    opt = T.optim.SGD(params, lr=lr)
+    xt, yt = T.from_numpy(x), T.from_numpy(y)
+
+    def step() -> Any:
+        opt.zero_grad()
+        loss = criterion(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda: [q.detach().numpy() for q in params]
+
+
 def rss_bytes() -> int:
     """The current resident set size of this process, in bytes (0 where unknown)."""
     try:

@@ -175,32 +175,20 @@ def chainrule_unfused_impl(p: Problem) -> Impl:
     return step, lambda: [q.data for q in params]
 
 
+def _sequential(nn: Any, sizes: tuple[int, ...]) -> Any:
+    """Linear/ReLU layers for `sizes`, from either framework's nn module (same names)."""
+    layers: list[Any] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
 def chainrule_nn_impl(p: Problem) -> Impl:
     """nn.Sequential of nn.Linear/nn.ReLU, nn.CrossEntropyLoss and optim.SGD."""
-    import autograd as ag
-
-    nn, optim = harness.nn_optim()  # type: ignore[misc]
-    layers: list[Any] = []
-    for i, (fan_in, fan_out) in enumerate(zip(p.sizes[:-1], p.sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(p.sizes) - 2:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
-    params = list(model.parameters())
-    for q, a in zip(params, p.init, strict=True):
-        np.copyto(q.data, a)
-    criterion = nn.CrossEntropyLoss()
-    opt = optim.SGD(params, lr=p.lr)
-    x, y = ag.Tensor(p.x), ag.Tensor(p.y)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda: [q.data for q in params]
+    nn, _ = harness.nn_optim()  # type: ignore[misc]
+    return harness.chainrule_classifier_step(_sequential(nn, p.sizes), p.init, p.x, p.y, p.lr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,28 +223,7 @@ def torch_ops_impl(p: Problem) -> Impl:
 def torch_nn_impl(p: Problem) -> Impl:
     """torch.nn.Sequential, torch.nn.CrossEntropyLoss and torch.optim.SGD."""
     T = harness.torch()
-    layers: list[Any] = []
-    for i, (fan_in, fan_out) in enumerate(zip(p.sizes[:-1], p.sizes[1:])):
-        layers.append(T.nn.Linear(fan_in, fan_out))
-        if i < len(p.sizes) - 2:
-            layers.append(T.nn.ReLU())
-    model = T.nn.Sequential(*layers)
-    params = list(model.parameters())
-    with T.no_grad():
-        for q, a in zip(params, p.init, strict=True):
-            q.copy_(T.from_numpy(a))
-    criterion = T.nn.CrossEntropyLoss()
-    opt = T.optim.SGD(params, lr=p.lr)
-    x, y = T.from_numpy(p.x), T.from_numpy(p.y)
-
-    def step() -> Any:
-        opt.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, lambda: [q.detach().numpy() for q in params]
+    return harness.torch_classifier_step(_sequential(T.nn, p.sizes), p.init, p.x, p.y, p.lr)
 
 
 #: label -> (framework, builder, needs this project's nn/optim)
