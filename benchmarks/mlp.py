@@ -9,7 +9,7 @@ overhead of the engine is most of the step.
 Implementations:
 - numpy (hand-written): the forward pass, the closed-form backward pass, in-place updates.
 - chainrule (autograd ops): `autograd.linear`, `relu`, `cross_entropy(..., reduction="mean")`,
-  backward, and an in-place update under `no_grad`.
+  backward, and the reference's in-place update (`grad *= lr; w -= grad`) under `no_grad`.
 - chainrule (unfused ops): the same net from `x @ W.T + b` and `-log_softmax(z)[rows, y]`, to
   show what the fused `linear` and `cross_entropy` nodes save.
 - chainrule (nn + optim): `nn.Sequential`, `nn.CrossEntropyLoss`, `optim.SGD`.
@@ -142,7 +142,10 @@ def chainrule_ops_impl(p: Problem) -> Impl:
         loss.backward()
         with ag.no_grad():
             for q in params:
-                q.sub_(q.grad, alpha=lr)
+                # As the reference does: scale the fresh gradient in place, then subtract
+                # (`q.sub_(q.grad, alpha=lr)` would allocate the product `lr * grad`).
+                q.grad.mul_(lr)
+                q.sub_(q.grad)
                 q.grad = None
         return loss
 
@@ -168,7 +171,10 @@ def chainrule_unfused_impl(p: Problem) -> Impl:
         loss.backward()
         with ag.no_grad():
             for q in params:
-                q.sub_(q.grad, alpha=lr)
+                # As the reference does: scale the fresh gradient in place, then subtract
+                # (`q.sub_(q.grad, alpha=lr)` would allocate the product `lr * grad`).
+                q.grad.mul_(lr)
+                q.sub_(q.grad)
                 q.grad = None
         return loss
 
