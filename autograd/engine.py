@@ -176,8 +176,11 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             _check_forward_nan(toposort(starts), [t for t, _ in roots])
         # Pending nodes by descending sequence number (see toposort): a node enters the heap
         # when it receives its first gradient and leaves it once all its consumers have run.
-        heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
-        heapq.heapify(heap)
+        if len(starts) == 1:
+            heap = [(-starts[0].seq, starts[0])]
+        else:
+            heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
+            heapq.heapify(heap)
         while heap:
             node = heapq.heappop(heap)[1]
             g = grads.pop(node)
@@ -219,11 +222,16 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                 p = t.grad_fn
                 if p is None:
                     if capture is None or t in capture:
-                        # A leaf's gradient ends up in .grad: remember whether this array is
-                        # new (made by the VJP) so that the final step need not copy it.
-                        fresh = (not create_graph and gi is not g and gi.base is None
-                                 and sum(x is gi for x in gins) == 1)
-                        accumulate(leaf_grads, t, gi, fresh)
+                        if t in leaf_grads:
+                            accumulate(leaf_grads, t, gi, False)
+                        else:
+                            # A leaf's gradient ends up in .grad: remember whether this array
+                            # is new (made by the VJP for this input alone, not a view) so that
+                            # the final step need not copy it.
+                            leaf_grads[t] = gi
+                            if (not create_graph and gi is not g and gi.base is None
+                                    and (len(gins) == 1 or _given_once(gins, gi))):
+                                owned.add(t)
                     continue
                 prev = grads.get(p)
                 if prev is None:
@@ -260,6 +268,11 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
         else:
             t.grad = Tensor._make(t.grad.data + g, None)
     return captured
+
+
+def _given_once(gins: tuple, gi: Any) -> bool:
+    """Whether `gi` is the gradient of one input only (a VJP may return one array twice)."""
+    return list(map(id, gins)).count(id(gi)) == 1
 
 
 def _unbroadcast(node: Function, t: Tensor, g: Any, shape: tuple[int, ...], create: bool) -> Any:
