@@ -29,10 +29,10 @@ from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, se
 from .ops import (abs, add, argmax, argmin, astype, broadcast_to, clip, concatenate, cos,
                   cross_entropy, divide,
                   einsum, elu, exp, expand_dims, flatten, leaky_relu, linear, log, log_softmax,
-                  logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, pad,
-                  power, relu, reshape, sigmoid, sin, sliding_window_view, softmax, softplus,
-                  split, sqrt, squeeze, stack, std, subtract, sum, swapaxes, tanh, transpose,
-                  var, where)
+                  logsumexp, matmul, max, max_pool2d, maximum, mean, min, minimum, multiply,
+                  negative, pad, power, relu, reshape, sigmoid, sin, sliding_window_view, softmax,
+                  softplus, split, sqrt, squeeze, stack, std, subtract, sum, swapaxes, tanh,
+                  transpose, var, where)
 
 __version__ = "0.1.0"
 
@@ -47,7 +47,7 @@ __all__ = [
     "minimum", "multiply", "negative", "power", "relu", "sigmoid", "sin", "softplus", "sqrt",
     "subtract", "tanh", "where",
     "argmax", "argmin", "max", "mean", "min", "std", "sum", "var",
-    "logsumexp", "softmax", "log_softmax", "linear", "cross_entropy",
+    "logsumexp", "softmax", "log_softmax", "linear", "cross_entropy", "max_pool2d",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "pad", "reshape",
     "sliding_window_view", "split", "squeeze", "stack", "swapaxes", "transpose",
     "einsum", "matmul",

@@ -166,30 +166,27 @@ def _pool(x: Any, kernel_size: IntPair, stride: IntPair | None, padding: IntPair
     if kh > h or kw > w:
         raise ValueError(f"{who}: kernel size ({kh}, {kw}) can't be greater than the padded "
                          f"input size ({h}, {w})")
+    if reduce == "max":
+        return autograd.max_pool2d(x, (kh, kw), (sh, sw))
     oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-    # Element (u, v) of every window at once is a strided slice of x, so the pool is an
-    # elementwise max (or sum) of kh * kw slices: much faster in numpy than reducing a window
-    # view over two short axes, in the forward and the backward pass alike.
+    # Element (u, v) of every window at once is a strided slice of x, so the pool is a sum of
+    # kh * kw slices: much faster in numpy than reducing a window view over two short axes.
     out = None
     for u in range(kh):
         for v in range(kw):
             part = x[:, :, u:u + sh * (oh - 1) + 1:sh, v:v + sw * (ow - 1) + 1:sw]
-            if out is None:
-                out = part
-            elif reduce == "max":
-                out = autograd.maximum(out, part)
-            else:
-                out = out + part
+            out = part if out is None else out + part
     assert out is not None
-    return out if reduce == "max" else out * (1.0 / (kh * kw))
+    return out * (1.0 / (kh * kw))
 
 
 def max_pool2d(x: Any, kernel_size: IntPair, stride: IntPair | None = None,
                padding: IntPair = 0) -> Tensor:
     """y[n, c, i, j] = max over the (kh, kw) window at (i*sh, j*sw) of x padded with -inf.
 
-    `stride` defaults to `kernel_size`. At ties the gradient is shared among the tied elements
-    (PyTorch gives it all to one of them); either is a valid subgradient.
+    `stride` defaults to `kernel_size`. One `autograd.max_pool2d` node. At ties the gradient is
+    shared among the tied elements (PyTorch gives it all to one of them); either is a valid
+    subgradient.
     """
     return _pool(x, kernel_size, stride, padding, -math.inf, "max", "max_pool2d")
 

@@ -2,6 +2,7 @@
 gradients by finite differences in float64, training/evaluation behaviour, and errors."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -488,3 +489,71 @@ def test_linear_and_flatten_gradients():
     fc = nn.Linear(3, 2)
     assert ag.gradcheck(lambda x, w, b: fc(x), (leaf(rng, 4, 3), fc.weight, fc.bias))
     assert ag.gradcheck(lambda x: nn.Flatten()(x) * 2.0, (leaf(rng, 2, 2, 3),))
+
+
+def test_max_pool_ties_share_the_gradient_evenly():
+    x = ag.tensor([[1.0, 1.0, 0.0, 2.0], [0.0, 1.0, 2.0, 2.0]], requires_grad=True)
+    y = ag.max_pool2d(x, 2)
+    np.testing.assert_array_equal(y.data, [[1.0, 2.0]])
+    (y * ag.tensor([[3.0, 4.0]])).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[1.0, 1.0, 0.0, 4 / 3], [0.0, 1.0, 4 / 3, 4 / 3]])
+
+
+def test_max_pool_overlapping_windows_add_up_and_skipped_elements_get_zero():
+    f64()
+    x = ag.tensor([[0.0, 9.0, 1.0, 2.0, 8.0]], requires_grad=True)
+    # windows [0, 9], [9, 1], [1, 2], [2, 8] (stride 1); with stride 3: [0, 9] and [2, 8]
+    ag.max_pool2d(x, (1, 2), 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 2.0, 0.0, 1.0, 1.0]])
+    x.grad = None
+    ag.max_pool2d(x, (1, 2), (1, 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0, 0.0, 1.0]])
+
+
+def test_max_pool_of_a_nan_window_is_nan_and_passes_no_gradient():
+    x = ag.tensor([[np.nan, 1.0, 3.0, 4.0]], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = ag.max_pool2d(x, (1, 2))
+        y.sum().backward()
+    assert np.isnan(y.data[0, 0]) and y.data[0, 1] == 4.0
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0, 0.0, 1.0]])
+
+
+def test_max_pool_gradient_keeps_a_channels_last_layout():
+    # A convolution's output is an NCHW view of channels-last memory; the pool's gradient keeps
+    # that layout, so the ops before it in the backward pass need no transposing copies.
+    x = ag.tensor(np.random.default_rng(0).standard_normal((2, 4, 4, 3)), requires_grad=True)
+    nchw = x.transpose(0, 3, 1, 2)
+    seen = []
+    nchw.register_hook(lambda g: seen.append(g.data.strides))
+    ag.max_pool2d(nchw, 2).sum().backward()
+    assert seen == [nchw.data.strides]
+    ref = ag.tensor(x.data.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    ag.max_pool2d(ref, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data.transpose(0, 3, 1, 2), ref.grad.data)
+
+
+def test_max_pool_second_derivative_with_ties():
+    f64()
+    x = ag.tensor([[1.0, 1.0], [0.5, 1.0]], requires_grad=True)
+    (g,) = ag.grad((ag.max_pool2d(x, 2) ** 2).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.data, [[2 / 3, 2 / 3], [0.0, 2 / 3]])
+    # d/dx of sum(g) = 2 * y * dy/dx summed: each tied element's share of d(2y)/dx
+    (gg,) = ag.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.data, [[2 / 3, 2 / 3], [0.0, 2 / 3]])
+
+
+def test_max_pool_op_errors():
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(3, 3\) does not fit the last "
+                                         r"two axes of an input of shape \(2, 2\)"):
+        ag.max_pool2d(ag.randn(2, 2), 3)
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(1, 1\) does not fit the last "
+                                         r"two axes of an input of shape \(5,\)"):
+        ag.max_pool2d(ag.randn(5), 1)
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size must be a positive int or a "
+                                         r"pair of them, got 0"):
+        ag.max_pool2d(ag.randn(2, 2), 0)
+    with pytest.raises(ValueError, match=r"max_pool2d: stride must be a positive int or a pair "
+                                         r"of them, got \(1, 2, 3\)"):
+        ag.max_pool2d(ag.randn(2, 2), 1, (1, 2, 3))

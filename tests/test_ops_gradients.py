@@ -481,6 +481,24 @@ def cross_entropy_case(draw: Any) -> Case:
                 (draw(arrays(shape=(n, c))),), ref)
 
 
+@st.composite
+def max_pool2d_case(draw: Any) -> Case:
+    """0 to 2 batch axes, then (H, W) up to 5, any kernel that fits and strides 1 to 3 (windows
+    overlap, tile or skip elements); distinct values, so no window has a tie."""
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    h, w = draw(SIDE.map(lambda s: s + 1)), draw(SIDE.map(lambda s: s + 1))
+    kernel = (draw(st.integers(1, h)), draw(st.integers(1, w)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+
+    def ref(a: np.ndarray) -> np.ndarray:
+        win = np.lib.stride_tricks.sliding_window_view(a, kernel, axis=(-2, -1))
+        return win[..., ::stride[0], ::stride[1], :, :].max(axis=(-2, -1))
+
+    x = draw(distinct_arrays(lead + (h, w), max_value=12.0, min_value=-12.0))
+    return Case(f"max_pool2d(x, {kernel}, {stride})",
+                lambda t: ag.max_pool2d(t, kernel, stride), (x,), ref)
+
+
 # ---------------------------------------------------------------------------------------------
 # the table
 
@@ -555,6 +573,7 @@ SPECS: dict[str, st.SearchStrategy[Case]] = {
     "einsum": einsum_case(),
     "linear": linear_case(),
     "cross_entropy": cross_entropy_case(),
+    "max_pool2d": max_pool2d_case(),
 }
 
 

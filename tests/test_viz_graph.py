@@ -282,10 +282,11 @@ def test_derivative_labels_tensor_graph_give_rules_and_shapes():
     assert edge_label(src, ids["t2"], ops["mean"]) == "broadcast(grad) / 8 : (4, 2)"
 
 
-def test_rules_name_real_ops():
+def test_rules_name_exactly_the_registered_ops():
     from viz.chain_rule import RULES
 
     assert set(RULES) <= set(ag.REGISTRY)      # a renamed op would silently lose its rule
+    assert set(ag.REGISTRY) <= set(RULES)      # and a new op would be drawn with the generic one
 
 
 def test_unknown_op_falls_back_to_vjp_rule():

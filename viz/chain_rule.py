@@ -82,6 +82,7 @@ RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "cross_entropy": (("softmax - onehot", "{grad} * (softmax({x}) - onehot)"),),
     "matmul": (("{b}", "{grad} @ {b}.T"), ("{a}", "{a}.T @ {grad}")),
     "linear": (("{w}", "{grad} @ {w}"), ("{x}", "{grad}.T @ {x}"), ("1", "sum({grad}, batch)")),
+    "max_pool2d": (("[{x} is its window's max]", "{grad} to each window's max"),),
     "einsum": (("...", "einsum({grad}, others)"),) * 8,
     "reshape": (("1", "reshape({grad})"),),
     "transpose": (("1", "transpose({grad})"),),

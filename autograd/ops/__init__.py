@@ -27,7 +27,7 @@ from .elementwise import (
                           where,
 )
 from .linalg import einsum, matmul
-from .nn_ops import cross_entropy, linear, log_softmax, logsumexp, softmax
+from .nn_ops import cross_entropy, linear, log_softmax, logsumexp, max_pool2d, softmax
 from .reduce import argmax, argmin, max, mean, min, std, sum, var
 from .shape import (
                           broadcast_to,
@@ -54,7 +54,7 @@ __all__ = [
     "minimum", "multiply", "negative", "power", "relu", "sigmoid", "sin", "softplus", "sqrt",
     "subtract", "tanh", "where",
     "einsum", "matmul",
-    "cross_entropy", "linear", "log_softmax", "logsumexp", "softmax",
+    "cross_entropy", "linear", "log_softmax", "logsumexp", "max_pool2d", "softmax",
     "argmax", "argmin", "max", "mean", "min", "std", "sum", "var",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "pad", "reshape",
     "sliding_window_view", "split", "squeeze", "stack", "sum_to", "swapaxes", "transpose",

@@ -1,8 +1,11 @@
-"""Ops that neural networks are built from: logsumexp, softmax, log_softmax, and two fused ops.
+"""Ops that neural networks are built from: logsumexp, softmax, log_softmax, two fused ops and
+max-pooling.
 
 The exponentials subtract the maximum first, so logits of +-1e4 neither overflow nor give NaN.
 The fused ops (`linear`, `cross_entropy`) do in one node what would take several, because these
-two are on every training step's hot path; their VJPs are the standard closed forms.
+two are on every training step's hot path; their VJPs are the standard closed forms. Max-pooling
+is one node for the same reason: built from `maximum`s of strided slices it would scatter a
+full-size zero array per window offset in the backward pass.
 """
 
 from __future__ import annotations
@@ -191,3 +194,89 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
     return CrossEntropy(t.astype(np.intp, copy=False), reduction)(constant(logits))
+
+
+class MaxPool2d(Function):
+    """y[..., i, j] = max of x[..., i*sh + u, j*sw + v] over the window 0 <= u < kh, 0 <= v < kw;
+    dx[..., i*sh + u, j*sw + v] += g[..., i, j] * [x there == y[..., i, j]] / (number of window
+    elements equal to y[..., i, j]): each window's gradient goes to its maximum, shared evenly
+    at ties (every tied element is a valid subgradient; the even share is the symmetric one)."""
+
+    __slots__ = ("kernel", "stride", "out_hw")
+    name = "max_pool2d"
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
+        self.kernel, self.stride = kernel, stride
+
+    def _offsets(self) -> list[tuple]:
+        """The index of element (u, v) of every window: one strided slice per offset."""
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.out_hw
+        return [(Ellipsis, slice(u, u + sh * (oh - 1) + 1, sh),
+                 slice(v, v + sw * (ow - 1) + 1, sw)) for u in range(kh) for v in range(kw)]
+
+    def forward(self, x):
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        h, w = x.shape[-2:] if x.ndim >= 2 else (0, 0)
+        if kh > h or kw > w:
+            raise ValueError(f"max_pool2d: kernel size ({kh}, {kw}) does not fit the last two "
+                             f"axes of an input of shape {x.shape}")
+        self.out_hw = ((h - kh) // sh + 1, (w - kw) // sw + 1)
+        index = self._offsets()
+        out = x[index[0]].copy()
+        for i in index[1:]:
+            np.maximum(out, x[i], out=out)
+        self.saved = out
+        return out
+
+    def _shares(self, x: np.ndarray, y: np.ndarray) -> tuple[list, np.ndarray]:
+        """Per window offset, where the window's maximum is; and 1 / (how many share it)."""
+        masks = [x[i] == y for i in self._offsets()]
+        count = masks[0].astype(y.dtype)
+        for m in masks[1:]:
+            count += m
+        np.maximum(count, 1.0, out=count)  # a NaN window has no maximum to route to
+        return masks, np.reciprocal(count, out=count)
+
+    def vjp(self, F, g, x):
+        index = self._offsets()
+        if isinstance(g, Tensor):
+            masks, inv = self._shares(x.data, self.saved)
+            gx = None
+            for i, m in zip(index, masks):
+                part = F.unindex(g * (m * inv), x.shape, i)
+                gx = part if gx is None else gx + part
+            return (gx,)
+        masks, inv = self._shares(x, self.saved)
+        share = g * inv
+        # Same memory layout as x (conv outputs are channels-last in memory), so the ops after
+        # this in the backward pass meet arrays of one layout.
+        gx = np.zeros_like(x)
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        disjoint = sh >= kh and sw >= kw
+        for i, m in zip(index, masks):
+            if disjoint:
+                np.multiply(share, m, out=gx[i])
+            else:
+                gx[i] += share * m
+        return (gx,)
+
+    def describe(self) -> str:
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        return f"max_pool2d({kh}x{kw}, stride {sh}x{sw})"
+
+
+def _pair(value: Any, what: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or min(pair) < 1:
+        raise ValueError(f"max_pool2d: {what} must be a positive int or a pair of them, got "
+                         f"{value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def max_pool2d(x: Any, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None) -> Tensor:
+    """Max over (kh, kw) windows of the last two axes, every (sh, sw) elements (`stride`
+    defaults to `kernel_size`); any leading axes are batch axes. No padding: pad first (with
+    -inf) for that, as `nn.functional.max_pool2d` does."""
+    kernel = _pair(kernel_size, "kernel_size")
+    return MaxPool2d(kernel, kernel if stride is None else _pair(stride, "stride"))(constant(x))
