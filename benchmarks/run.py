@@ -234,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = Config(quick=args.quick, repeats=args.repeats, frameworks=args.frameworks)
     names = args.only or list(WORKLOADS)
     machine = harness.Machine.probe(cfg.frameworks)
+    if not cfg.quick:
+        machine.facts["allocator while timing"] = harness.keep_freed_memory()
     machine.facts["load average (1, 5, 15 min) at start"] = _load()
     monitor = harness.CpuMonitor()
     busy: dict[str, float] = {}

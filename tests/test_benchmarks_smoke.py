@@ -159,3 +159,17 @@ def test_ratios_pair_the_samples_of_each_round():
     assert ref.ratio == 1.0
     assert other.ratio == pytest.approx(1.1)  # median of 3.0, 1.1, 0.8 (not 2.4 / 2.0)
     assert alone.ratio == pytest.approx(2.5)  # no samples: the values' ratio
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux's")
+def test_keep_freed_memory_sets_glibcs_thresholds_in_its_own_process():
+    import subprocess
+
+    code = ("from benchmarks import harness; print(harness.keep_freed_memory())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    if "mallopt is not available" in out:  # a Linux without glibc (musl)
+        assert out == "default (glibc's mallopt is not available here)"
+    else:
+        assert out == ("freed memory kept in the process (M_TRIM_THRESHOLD=1024 MiB, "
+                       "M_MMAP_THRESHOLD=32 MiB)")
