@@ -204,4 +204,4 @@ REFERENCE = "numpy (hand-written im2col)"
 
 def run(cfg: Config) -> list[Result]:
     p = problem(4, 12, cfg.seed) if cfg.quick else problem(64, 28, cfg.seed)
-    return harness.step_workload(cfg, NAME, "lenet", p.title, IMPLS, REFERENCE, p, cfg.reps(15))
+    return harness.step_workload(cfg, NAME, "lenet", p.title, IMPLS, REFERENCE, p, cfg.reps(25))

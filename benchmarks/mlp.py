@@ -249,5 +249,5 @@ def run(cfg: Config) -> list[Result]:
     for tag, (sizes, batch) in zip(("big", "small"), QUICK_CASES if cfg.quick else CASES):
         p = problem(sizes, batch, cfg.seed)
         results += harness.step_workload(cfg, NAME, tag, p.title, IMPLS, REFERENCE, p,
-                                         cfg.reps(15))
+                                         cfg.reps(41))
     return results

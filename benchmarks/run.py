@@ -99,7 +99,7 @@ def _find(results: list[Result], workload: str, tag: str, impl: str) -> Result |
 def _ratio_goal(what: str, row: Result | None, limit: float) -> tuple[str, str, str]:
     if row is None or row.ratio is None:
         return what, "not measured", "-"
-    return what, f"{row.ratio:.2f}x", "yes" if row.ratio <= limit else "NO"
+    return what, f"{row.ratio:.3f}x", "yes" if row.ratio <= limit else "NO"
 
 
 def _versus(what: str, mine: Result | None, other: Result | None,
@@ -111,7 +111,7 @@ def _versus(what: str, mine: Result | None, other: Result | None,
         r = harness.median(a / b for a, b in zip(mine.samples, other.samples))
     else:
         r = mine.value / other.value
-    return what, f"{r:.2f}x of {other.impl}", "yes" if r <= limit else "NO"
+    return what, f"{r:.3f}x of {other.impl}", "yes" if r <= limit else "NO"
 
 
 def goals(results: list[Result]) -> list[tuple[str, str, str]]:

@@ -124,11 +124,15 @@ def test_goals_are_read_off_the_rows():
             harness.Result("ops", "c", "chainrule", 5e-6, "us/op", 2.0, tag="relu-1"),
             harness.Result("ops", "c", "torch (eager)", 12e-6, "us/op", 5.0, tag="relu-1")]
     got = {g: (m, ok) for g, m, ok in run.goals(rows)}
-    assert got["big MLP step, autograd ops: <= 1.10x numpy"] == ("1.05x", "yes")
+    assert got["big MLP step, autograd ops: <= 1.10x numpy"] == ("1.050x", "yes")
     assert got["per-op forward+backward, shape (1,): < 6 us"] == ("5.000 us/op", "yes")
     assert got["per-op forward+backward, shape (1,): <= half of PyTorch's"] == (
-        "0.42x of torch (eager)", "yes")
+        "0.417x of torch (eager)", "yes")
     assert got["small MLP step, nn + optim: <= 2.0x numpy"] == ("not measured", "-")
+    # Three decimals, so that a ratio just over a limit does not read as meeting it.
+    rows[1].ratio = 1.1004
+    got = {g: (m, ok) for g, m, ok in run.goals(rows)}
+    assert got["big MLP step, autograd ops: <= 1.10x numpy"] == ("1.100x", "NO")
 
 
 @pytest.mark.parametrize("argv, message", [
