@@ -167,6 +167,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             starts.append(t.grad_fn)
 
     F = TensorNS if create_graph else ArrayNS
+    push, pop, ndarray = heapq.heappush, heapq.heappop, np.ndarray
     anomaly = state.anomaly
     clock = state.version
     prev_mode = state.grad_enabled
@@ -182,7 +183,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
             heapq.heapify(heap)
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = pop(heap)[1]
             g = grads.pop(node)
             extra = node.extra
             if extra is not None:
@@ -206,12 +207,13 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                 gins = node.vjp(F, g, inputs[0].data)
             else:
                 gins = node.vjp(F, g, *[t.data for t in inputs])
+            same_shape = node.same_shape
             for t, need, gi in zip(inputs, node.needs, gins):
                 if gi is None or not need:
                     continue
-                if not create_graph and type(gi) is not np.ndarray:
+                if not create_graph and type(gi) is not ndarray:
                     gi = np.asarray(gi)
-                if not node.same_shape:
+                if not same_shape:
                     data = t.data
                     if gi.shape != data.shape:
                         gi = _unbroadcast(node, t, gi, data.shape, create_graph)
@@ -238,7 +240,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     # The first contribution is stored as it is (it may be shared, e.g. add's
                     # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
-                    heapq.heappush(heap, (-p.seq, p))
+                    push(heap, (-p.seq, p))
                 elif create_graph:
                     grads[p] = prev + gi
                 elif p in owned:
@@ -248,10 +250,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     owned.add(p)
             if not retain_graph:
                 node.saved = None
-                if node.extra is None:
+                if extra is None:
                     node.extra = RELEASED_EXTRA
                 else:
-                    node.extra.released = True
+                    extra.released = True
     finally:
         state.grad_enabled = prev_mode
 
