@@ -245,7 +245,7 @@ class Tensor:
 
     # ----------------------------------------------------------------------------------------
     # in-place updates (bump the version counter so a stale saved value is detected)
-    def _inplace(self, op: Callable[[np.ndarray], Any]) -> Tensor:
+    def _check_inplace(self) -> None:
         if state.grad_enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 "a leaf tensor that requires grad is being modified in place; wrap the update in "
@@ -254,7 +254,21 @@ class Tensor:
             raise RuntimeError(
                 "in-place operations on tensors that are part of a recorded graph are not "
                 "supported; use the out-of-place operator instead")
+
+    def _inplace(self, op: Callable[[np.ndarray], Any]) -> Tensor:
+        self._check_inplace()
         op(self.data)
+        state.version += 1
+        self._version = state.version
+        return self
+
+    def _arith_(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        """data = ufunc(data, other), in place: the arithmetic in-place methods (one call, as
+        optimizer-style update loops make many of them)."""
+        self._check_inplace()
+        data = self.data
+        ufunc(data, other.data if isinstance(other, Tensor) else other, out=data,
+              casting="same_kind")
         state.version += 1
         self._version = state.version
         return self
@@ -269,22 +283,16 @@ class Tensor:
         return other.data if isinstance(other, Tensor) else other
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        o = self._value(other)
-        return self._inplace(lambda d: np.add(d, o if alpha == 1.0 else o * alpha, out=d,
-                                              casting="same_kind"))
+        return self._arith_(np.add, other if alpha == 1.0 else self._value(other) * alpha)
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        o = self._value(other)
-        return self._inplace(lambda d: np.subtract(d, o if alpha == 1.0 else o * alpha, out=d,
-                                                   casting="same_kind"))
+        return self._arith_(np.subtract, other if alpha == 1.0 else self._value(other) * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        o = self._value(other)
-        return self._inplace(lambda d: np.multiply(d, o, out=d, casting="same_kind"))
+        return self._arith_(np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
-        o = self._value(other)
-        return self._inplace(lambda d: np.divide(d, o, out=d, casting="same_kind"))
+        return self._arith_(np.divide, other)
 
     def zero_(self) -> Tensor:
         return self._inplace(lambda d: d.fill(0))
