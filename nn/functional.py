@@ -28,6 +28,7 @@ from autograd import (
     tanh,
 )
 from autograd.ops import constant
+from autograd.ops.nn_ops import int_pair as _pair
 
 __all__ = [
     "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "softplus", "softmax",
@@ -88,14 +89,6 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
 
 # ---------------------------------------------------------------------------------------------
 # convolution and pooling (NCHW)
-
-
-def _pair(v: Any, name: str) -> tuple[int, int]:
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2:
-        return int(v[0]), int(v[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
 
 
 def _check_4d(x: Tensor, who: str) -> None:

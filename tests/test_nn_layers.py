@@ -551,9 +551,12 @@ def test_max_pool_op_errors():
     with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(1, 1\) does not fit the last "
                                          r"two axes of an input of shape \(5,\)"):
         ag.max_pool2d(ag.randn(5), 1)
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size must be a positive int or a "
-                                         r"pair of them, got 0"):
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size and stride must be positive, "
+                                         r"got kernel_size=0, stride=None"):
         ag.max_pool2d(ag.randn(2, 2), 0)
-    with pytest.raises(ValueError, match=r"max_pool2d: stride must be a positive int or a pair "
-                                         r"of them, got \(1, 2, 3\)"):
+    with pytest.raises(ValueError, match=r"max_pool2d: kernel_size and stride must be positive, "
+                                         r"got kernel_size=2, stride=\(1, 0\)"):
+        ag.max_pool2d(ag.randn(2, 2), 2, (1, 0))
+    with pytest.raises(ValueError, match=r"max_pool2d: stride must be an int or a pair of ints, "
+                                         r"got \(1, 2, 3\)"):
         ag.max_pool2d(ag.randn(2, 2), 1, (1, 2, 3))

@@ -265,12 +265,13 @@ class MaxPool2d(Function):
         return f"max_pool2d({kh}x{kw}, stride {sh}x{sw})"
 
 
-def _pair(value: Any, what: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or min(pair) < 1:
-        raise ValueError(f"max_pool2d: {what} must be a positive int or a pair of them, got "
-                         f"{value!r}")
-    return int(pair[0]), int(pair[1])
+def int_pair(value: Any, name: str) -> tuple[int, int]:
+    """A kernel size, stride or padding given as an int or a pair of ints, as a pair."""
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
 def max_pool2d(x: Any, kernel_size: int | tuple[int, int],
@@ -278,5 +279,9 @@ def max_pool2d(x: Any, kernel_size: int | tuple[int, int],
     """Max over (kh, kw) windows of the last two axes, every (sh, sw) elements (`stride`
     defaults to `kernel_size`); any leading axes are batch axes. No padding: pad first (with
     -inf) for that, as `nn.functional.max_pool2d` does."""
-    kernel = _pair(kernel_size, "kernel_size")
-    return MaxPool2d(kernel, kernel if stride is None else _pair(stride, "stride"))(constant(x))
+    kernel = int_pair(kernel_size, "max_pool2d: kernel_size")
+    step = kernel if stride is None else int_pair(stride, "max_pool2d: stride")
+    if min(kernel + step) < 1:
+        raise ValueError(f"max_pool2d: kernel_size and stride must be positive, got "
+                         f"kernel_size={kernel_size!r}, stride={stride!r}")
+    return MaxPool2d(kernel, step)(constant(x))
