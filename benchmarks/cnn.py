@@ -102,7 +102,7 @@ def numpy_impl(p: Problem) -> tuple[Callable[[], Any], Callable[[], list[np.ndar
     params = [a.copy() for a in p.init]
     n = len(p.x)
     x = p.x.reshape(n, p.x.shape[2], p.x.shape[3], 1)  # NCHW with C = 1 is NHWC already
-    y, lr, rows, inv_n = p.y, p.lr, np.arange(n), 1.0 / n
+    y, lr, rows = p.y, p.lr, np.arange(n)
 
     def conv_relu(inp: np.ndarray, w: np.ndarray,
                   b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +137,7 @@ def numpy_impl(p: Problem) -> tuple[Callable[[], Any], Callable[[], list[np.ndar
         np.maximum(a4, 0.0, out=a4)
         z = a4 @ w5.T
         z += b5
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = np.log(s).mean() - z[rows, y].mean()
-        e /= s
-        e[rows, y] -= 1.0
-        e *= inv_n
+        loss, e = harness.numpy_cross_entropy(z, y, rows)
         # fully connected layers, last to first
         da4 = e @ w5
         da4 *= a4 > 0

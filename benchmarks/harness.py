@@ -293,6 +293,62 @@ def step_workload(cfg: Config, workload: str, tag: str, title: str, impls: Impls
 
 
 # ---------------------------------------------------------------------------------------------
+# the ReLU MLP of the mlp and micrograd workloads
+
+
+def relu_mlp(params: list[Any], x: Any, linear: Callable, relu: Callable) -> Any:
+    """x through Linear-ReLU-...-Linear with `params` = (W1, b1, W2, b2, ...), W in PyTorch's
+    (out, in) layout, given a framework's `linear(h, W, b)` and `relu`."""
+    h = x
+    last = len(params) // 2 - 1
+    for i in range(last + 1):
+        h = linear(h, params[2 * i], params[2 * i + 1])
+        if i < last:
+            h = relu(h)
+    return h
+
+
+def numpy_relu_mlp(params: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
+    """The same forward pass by hand, in place: every layer's input, then the output (the
+    ReLU outputs are what the backward pass's masks need)."""
+    acts = [x]
+    h = x
+    last = len(params) // 2 - 1
+    for i in range(last + 1):
+        h = h @ params[2 * i].T
+        h += params[2 * i + 1]
+        if i < last:
+            np.maximum(h, 0.0, out=h)
+        acts.append(h)
+    return acts
+
+
+def numpy_cross_entropy(z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[float, Any]:
+    """Mean cross-entropy of logits `z` (N, C) for class indices `y`, and its gradient
+    (softmax(z) - onehot(y)) / N, both computed in place in `z` (stable: shifted by the row max)."""
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    loss = np.log(s).mean() - z[rows, y].mean()
+    e /= s
+    e[rows, y] -= 1.0
+    e *= 1.0 / len(z)
+    return loss, e
+
+
+def update_like_numpy(params: list[Any], lr: float) -> None:
+    """SGD on this project's tensors as the numpy references do it: scale each fresh gradient in
+    place, then subtract it (`sub_(grad, alpha=lr)` would allocate the product `lr * grad`)."""
+    import autograd as ag
+
+    with ag.no_grad():
+        for q in params:
+            q.grad.mul_(lr)
+            q.sub_(q.grad)
+            q.grad = None
+
+
+# ---------------------------------------------------------------------------------------------
 # the allocator
 
 #: glibc's mallopt parameters (malloc.h) and the values the timed workloads run with.

@@ -60,14 +60,8 @@ def numpy_impl(p: Problem) -> Impl:
     nl = len(params) // 2
 
     def step() -> Any:
-        acts = [x]
-        h = x
-        for i in range(nl):
-            h = h @ params[2 * i].T
-            h += params[2 * i + 1]
-            if i < nl - 1:
-                np.maximum(h, 0.0, out=h)
-            acts.append(h)
+        acts = harness.numpy_relu_mlp(params, x)
+        h = acts[-1]
         margin = 1.0 - y * h[:, 0]
         loss = np.maximum(margin, 0.0).mean() + ALPHA * sum(float((w * w).sum()) for w in params)
         # d(mean relu(1 - y s))/ds = -y [margin > 0] / n
@@ -97,14 +91,9 @@ def chainrule_ops_impl(p: Problem) -> Impl:
 
     params = [ag.Tensor(a.copy(), requires_grad=True) for a in p.init]
     x, y, lr = ag.Tensor(p.x), ag.Tensor(p.y), p.lr
-    nl = len(params) // 2
 
     def step() -> Any:
-        h = x
-        for i in range(nl):
-            h = ag.linear(h, params[2 * i], params[2 * i + 1])
-            if i < nl - 1:
-                h = ag.relu(h)
+        h = harness.relu_mlp(params, x, ag.linear, ag.relu)
         loss = ag.relu(1.0 - y * h[:, 0]).mean() + ALPHA * sum((w * w).sum() for w in params)
         loss.backward()
         with ag.no_grad():
@@ -144,14 +133,9 @@ def torch_impl(p: Problem) -> Impl:
     F = T.nn.functional
     params = [T.tensor(a, requires_grad=True) for a in p.init]
     x, y, lr = T.from_numpy(p.x), T.from_numpy(p.y), p.lr
-    nl = len(params) // 2
 
     def step() -> Any:
-        h = x
-        for i in range(nl):
-            h = F.linear(h, params[2 * i], params[2 * i + 1])
-            if i < nl - 1:
-                h = F.relu(h)
+        h = harness.relu_mlp(params, x, F.linear, F.relu)
         loss = F.relu(1.0 - y * h[:, 0]).mean() + ALPHA * sum((w * w).sum() for w in params)
         loss.backward()
         with T.no_grad():

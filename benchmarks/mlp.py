@@ -79,29 +79,12 @@ def numpy_impl(p: Problem) -> Impl:
     params = [a.copy() for a in p.init]
     x, y, lr = p.x, p.y, p.lr
     rows = np.arange(len(x))
-    inv_n = 1.0 / len(x)
     nl = len(params) // 2
 
     def step() -> Any:
-        acts = [x]
-        h = x
-        for i in range(nl):
-            h = h @ params[2 * i].T
-            h += params[2 * i + 1]
-            if i < nl - 1:
-                np.maximum(h, 0.0, out=h)
-            acts.append(h)
-        z = h
-        # Mean cross-entropy, stable: shift by the row max, then logsumexp - z[target].
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = np.log(s).mean() - z[rows, y].mean()
-        # dL/dz = (softmax(z) - onehot(y)) / N, built in place in e.
-        e /= s
-        e[rows, y] -= 1.0
-        e *= inv_n
-        g = e
+        acts = harness.numpy_relu_mlp(params, x)
+        # dL/dz = (softmax(z) - onehot(y)) / N, built in place in the logits.
+        loss, g = harness.numpy_cross_entropy(acts[-1], y, rows)
         for i in reversed(range(nl)):
             w, b, a = params[2 * i], params[2 * i + 1], acts[i]
             ga = None
@@ -130,23 +113,12 @@ def chainrule_ops_impl(p: Problem) -> Impl:
 
     params = [ag.Tensor(a.copy(), requires_grad=True) for a in p.init]
     x, y, lr = ag.Tensor(p.x), p.y, p.lr
-    nl = len(params) // 2
 
     def step() -> Any:
-        h = x
-        for i in range(nl):
-            h = ag.linear(h, params[2 * i], params[2 * i + 1])
-            if i < nl - 1:
-                h = ag.relu(h)
-        loss = ag.cross_entropy(h, y, reduction="mean")
+        loss = ag.cross_entropy(harness.relu_mlp(params, x, ag.linear, ag.relu), y,
+                                reduction="mean")
         loss.backward()
-        with ag.no_grad():
-            for q in params:
-                # As the reference does: scale the fresh gradient in place, then subtract
-                # (`q.sub_(q.grad, alpha=lr)` would allocate the product `lr * grad`).
-                q.grad.mul_(lr)
-                q.sub_(q.grad)
-                q.grad = None
+        harness.update_like_numpy(params, lr)
         return loss
 
     return step, lambda: [q.data for q in params]
@@ -159,23 +131,12 @@ def chainrule_unfused_impl(p: Problem) -> Impl:
     params = [ag.Tensor(a.copy(), requires_grad=True) for a in p.init]
     x, y, lr = ag.Tensor(p.x), p.y, p.lr
     rows = np.arange(len(p.x))
-    nl = len(params) // 2
 
     def step() -> Any:
-        h = x
-        for i in range(nl):
-            h = h @ params[2 * i].T + params[2 * i + 1]
-            if i < nl - 1:
-                h = ag.relu(h)
+        h = harness.relu_mlp(params, x, lambda h, w, b: h @ w.T + b, ag.relu)
         loss = -ag.log_softmax(h, axis=1)[rows, y].mean()
         loss.backward()
-        with ag.no_grad():
-            for q in params:
-                # As the reference does: scale the fresh gradient in place, then subtract
-                # (`q.sub_(q.grad, alpha=lr)` would allocate the product `lr * grad`).
-                q.grad.mul_(lr)
-                q.sub_(q.grad)
-                q.grad = None
+        harness.update_like_numpy(params, lr)
         return loss
 
     return step, lambda: [q.data for q in params]
@@ -207,15 +168,9 @@ def torch_ops_impl(p: Problem) -> Impl:
     F = T.nn.functional
     params = [T.tensor(a, requires_grad=True) for a in p.init]
     x, y, lr = T.from_numpy(p.x), T.from_numpy(p.y), p.lr
-    nl = len(params) // 2
 
     def step() -> Any:
-        h = x
-        for i in range(nl):
-            h = F.linear(h, params[2 * i], params[2 * i + 1])
-            if i < nl - 1:
-                h = F.relu(h)
-        loss = F.cross_entropy(h, y)
+        loss = F.cross_entropy(harness.relu_mlp(params, x, F.linear, F.relu), y)
         loss.backward()
         with T.no_grad():
             for q in params:
