@@ -202,17 +202,11 @@ class MaxPool2d(Function):
     elements equal to y[..., i, j]): each window's gradient goes to its maximum, shared evenly
     at ties (every tied element is a valid subgradient; the even share is the symmetric one)."""
 
-    __slots__ = ("kernel", "stride", "out_hw")
+    __slots__ = ("kernel", "stride", "offsets")
     name = "max_pool2d"
 
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
         self.kernel, self.stride = kernel, stride
-
-    def _offsets(self) -> list[tuple]:
-        """The index of element (u, v) of every window: one strided slice per offset."""
-        (kh, kw), (sh, sw), (oh, ow) = self.kernel, self.stride, self.out_hw
-        return [(Ellipsis, slice(u, u + sh * (oh - 1) + 1, sh),
-                 slice(v, v + sw * (ow - 1) + 1, sw)) for u in range(kh) for v in range(kw)]
 
     def forward(self, x):
         (kh, kw), (sh, sw) = self.kernel, self.stride
@@ -220,8 +214,11 @@ class MaxPool2d(Function):
         if kh > h or kw > w:
             raise ValueError(f"max_pool2d: kernel size ({kh}, {kw}) does not fit the last two "
                              f"axes of an input of shape {x.shape}")
-        self.out_hw = ((h - kh) // sh + 1, (w - kw) // sw + 1)
-        index = self._offsets()
+        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+        # Element (u, v) of every window at once: one strided slice of x per window offset.
+        self.offsets = index = [
+            (Ellipsis, slice(u, u + sh * (oh - 1) + 1, sh), slice(v, v + sw * (ow - 1) + 1, sw))
+            for u in range(kh) for v in range(kw)]
         out = x[index[0]].copy()
         for i in index[1:]:
             np.maximum(out, x[i], out=out)
@@ -230,7 +227,7 @@ class MaxPool2d(Function):
 
     def _shares(self, x: np.ndarray, y: np.ndarray) -> tuple[list, np.ndarray]:
         """Per window offset, where the window's maximum is; and 1 / (how many share it)."""
-        masks = [x[i] == y for i in self._offsets()]
+        masks = [x[i] == y for i in self.offsets]
         count = masks[0].astype(y.dtype)
         for m in masks[1:]:
             count += m
@@ -238,7 +235,7 @@ class MaxPool2d(Function):
         return masks, np.reciprocal(count, out=count)
 
     def vjp(self, F, g, x):
-        index = self._offsets()
+        index = self.offsets
         if isinstance(g, Tensor):
             masks, inv = self._shares(x.data, self.saved)
             gx = None
