@@ -20,7 +20,7 @@ from ._config import state
 from .broadcast import sum_to_shape
 from .function import RELEASED_EXTRA, Function
 from .namespace import ArrayNS, TensorNS
-from .tensor import Tensor
+from .tensor import TENSOR_TYPES, Tensor
 
 RELEASED = ("trying to backward through the graph a second time (its saved values were freed "
             "after the first backward); pass retain_graph=True to the first backward() or "
@@ -41,9 +41,8 @@ def toposort(roots: Iterable[Function]) -> list[Function]:
     while heap:
         node = heapq.heappop(heap)[1]
         order.append(node)
-        for t in node.inputs:
-            p = t.grad_fn
-            if p is not None and p not in seen:
+        for p in node.next_functions:
+            if type(p) not in TENSOR_TYPES and p not in seen:
                 seen.add(p)
                 heapq.heappush(heap, (-p.seq, p))
     return order
@@ -72,21 +71,32 @@ def _seed(t: Tensor, grad: Any, create_graph: bool, who: str) -> Any:
 
 
 def _check_versions(node: Function) -> None:
-    """Raise if an input the VJP reads was modified in place after the node recorded it."""
-    for i, t in enumerate(node.inputs):
-        if t._version > node.stamp:
-            raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified by an "
-                f"in-place operation: input {i} of '{node.name}' (shape {t.shape}) was changed "
-                "after the forward pass used it. Do not modify a tensor in place between the "
-                "forward pass and backward; clone it first, or run the forward pass again")
+    """Raise if an input or the output the VJP reads was modified in place after the node
+    recorded it."""
+    i = node.modified_input()
+    if i is not None:
+        what = (f"input {i} of '{node.name}' (shape {node.edges()[i][1].shape}) was changed "
+                "after the forward pass used it")
+    elif node.output_modified:
+        what = (f"the output of '{node.name}', which its gradient reads, was changed after the "
+                "forward pass made it")
+    else:
+        return
+    raise RuntimeError(
+        f"one of the tensors needed for gradient computation has been modified by an in-place "
+        f"operation: {what}. Do not modify a tensor in place between the forward pass and "
+        "backward; clone it first, or run the forward pass again")
+
+
+def _shapes(node: Function) -> str:
+    return ", ".join(str(a.shape) for _, a in node.edges())
 
 
 def _check_finite(node: Function, i: int, g: Any) -> None:
     arr = g.data if isinstance(g, Tensor) else g
     if not np.all(np.isfinite(arr)):
         what = "nan" if np.isnan(arr).any() else "inf"
-        shapes = ", ".join(str(t.shape) for t in node.inputs)
+        shapes = _shapes(node)
         raise RuntimeError(
             f"detect_anomaly: function '{node.describe()}' (inputs of shapes {shapes}) returned "
             f"{what} values in the gradient of its input {i}")
@@ -99,18 +109,18 @@ def _has_nan(a: np.ndarray) -> bool:
 def _check_forward_nan(order: list[Function], roots: list[Tensor]) -> None:
     """detect_anomaly: name the first op (in forward order) that made NaN from NaN-free inputs.
 
-    A node's output is found as an input of its consumers (or as a root): nodes do not hold
-    their outputs. Only NaN is reported here; an inf in the forward pass may be deliberate (a
-    -inf attention mask), and a gradient it spoils is caught by `_check_finite`.
+    A node's output is found as an input array of its consumers (or as a root): nodes do not
+    hold their outputs. Only NaN is reported here; an inf in the forward pass may be deliberate
+    (a -inf attention mask), and a gradient it spoils is caught by `_check_finite`.
     """
-    outputs = {t.grad_fn: t for t in roots if t.grad_fn is not None}
+    outputs = {t.grad_fn: t.data for t in roots if t.grad_fn is not None}
     for node in order:
-        for t in node.inputs:
-            if t.grad_fn is not None:
-                outputs[t.grad_fn] = t
+        for src, a in node.edges():
+            if isinstance(src, Function):
+                outputs[src] = a
     for node in reversed(order):
-        if _has_nan(outputs[node].data) and not any(_has_nan(t.data) for t in node.inputs):
-            shapes = ", ".join(str(t.shape) for t in node.inputs)
+        if _has_nan(outputs[node]) and not any(_has_nan(a) for _, a in node.edges()):
+            shapes = _shapes(node)
             raise RuntimeError(
                 f"detect_anomaly: function '{node.describe()}' (inputs of shapes {shapes}) "
                 "returned nan values in its forward output from inputs without nan; check the "
@@ -167,7 +177,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             starts.append(t.grad_fn)
 
     F = TensorNS if create_graph else ArrayNS
-    push, pop, ndarray = heapq.heappush, heapq.heappop, np.ndarray
+    push, pop, ndarray, tensor_types = heapq.heappush, heapq.heappop, np.ndarray, TENSOR_TYPES
     anomaly = state.anomaly
     clock = state.version
     prev_mode = state.grad_enabled
@@ -198,31 +208,34 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                             g if node in owned else g.copy(), None)
             if capture_nodes and node in capture_nodes:
                 captured[capture_nodes[node]] = g if create_graph or node in owned else g.copy()
-            inputs = node.inputs
-            if node.stamp != clock and node.saves_inputs:
+            needs = node.needs
+            if len(needs) == 1:
+                srcs, args = (node.src,), (node.args,)
+            else:
+                srcs, args = node.src, node.args
+            if node.stamp != clock:
                 _check_versions(node)
             if create_graph:
-                gins = node.vjp(F, g, *inputs)
-            elif len(inputs) == 1:
-                gins = node.vjp(F, g, inputs[0].data)
+                gins = node.vjp(F, g, *node.inputs)
             else:
-                gins = node.vjp(F, g, *[t.data for t in inputs])
+                gins = node.vjp(F, g, *args)
             same_shape = node.same_shape
-            for t, need, gi in zip(inputs, node.needs, gins):
+            for p, data, need, gi in zip(srcs, args, needs, gins):
                 if gi is None or not need:
                     continue
                 if not create_graph and type(gi) is not ndarray:
                     gi = np.asarray(gi)
                 if not same_shape:
-                    data = t.data
                     if gi.shape != data.shape:
-                        gi = _unbroadcast(node, t, gi, data.shape, create_graph)
+                        gi = _unbroadcast(node, _position(args, data), gi, data.shape,
+                                          create_graph)
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = F.astype(gi, data.dtype)
                 if anomaly:
-                    _check_finite(node, next(i for i, x in enumerate(inputs) if x is t), gi)
-                p = t.grad_fn
-                if p is None:
+                    _check_finite(node, _position(args, data), gi)
+                if type(p) in tensor_types:
+                    # A leaf: its gradient is accumulated for .grad (or captured).
+                    t = p
                     if capture is None or t in capture:
                         if t in leaf_grads:
                             accumulate(leaf_grads, t, gi, False)
@@ -272,12 +285,17 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
     return captured
 
 
+def _position(args: tuple, data: np.ndarray) -> int:
+    """The argument position of an input array (for error messages)."""
+    return next(i for i, a in enumerate(args) if a is data)
+
+
 def _given_once(gins: tuple, gi: Any) -> bool:
     """Whether `gi` is the gradient of one input only (a VJP may return one array twice)."""
     return list(map(id, gins)).count(id(gi)) == 1
 
 
-def _unbroadcast(node: Function, t: Tensor, g: Any, shape: tuple[int, ...], create: bool) -> Any:
+def _unbroadcast(node: Function, i: int, g: Any, shape: tuple[int, ...], create: bool) -> Any:
     """Sum a gradient of the broadcast shape back to its input's shape, or say which op broke."""
     try:
         if create:
@@ -288,7 +306,6 @@ def _unbroadcast(node: Function, t: Tensor, g: Any, shape: tuple[int, ...], crea
     except ValueError:
         out = None
     if out is None or out.shape != shape:
-        i = [id(x) for x in node.inputs].index(id(t))
         raise RuntimeError(
             f"'{node.describe()}' returned a gradient of shape {g.shape} for its input {i} of "
             f"shape {shape}; a VJP must return the input's shape or one that broadcasts to it")

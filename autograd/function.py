@@ -1,10 +1,13 @@
 """The op base class: one `Function` subclass per differentiable operation.
 
 A `Function` instance is the graph node: calling it on Tensors runs `forward` on their arrays and,
-when gradients are being recorded, keeps the input Tensors (the graph's edges), which of them need
-a gradient, their version counters, and whatever `forward` saved. It never holds its own output
-Tensor, so a graph is a tree of plain references without cycles and is freed by reference counting
-the moment the last Tensor of it goes away.
+when gradients are being recorded, keeps where each input came from (the node that made it, or
+the Tensor itself for a leaf: the graph's edges), the input arrays, which inputs need a gradient,
+the version clock, and whatever `forward` saved. Like PyTorch's nodes, it links to the nodes
+before it, not to their output Tensors, and never holds its own output: a graph is a tree of
+plain references without cycles, freed by reference counting the moment the last Tensor of it
+goes away, and an intermediate Tensor the user drops dies at once (a chain of a million ops
+leaves a million nodes for the garbage collector to scan, not three million objects).
 
 Writing an op (also how users define their own; see `Function` below)::
 
@@ -59,13 +62,19 @@ class Function:
     Options (an axis, a shape) are set in `__init__` and read from `self` in both methods.
     Set `saves_inputs = False` when `vjp` does not read the inputs' values, so in-place changes
     to them after the forward pass are not reported as errors. A forward may keep arrays it needs
-    in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output.
+    in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output, and
+    set `saves_output = True` when the VJP reads the output, so an in-place change to it is
+    reported as an error instead of giving a wrong gradient.
     """
 
-    __slots__ = ("inputs", "needs", "seq", "stamp", "saved", "extra", "scope")
+    # `src` and `args`: each input's source (its node, or the Tensor itself for a leaf) and its
+    # array. For a one-input node they are the source and the array themselves, else tuples:
+    # one object fewer per node for the garbage collector to scan. Read them through `edges()`.
+    __slots__ = ("src", "args", "needs", "seq", "stamp", "saved", "extra", "scope")
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True
+    saves_output: ClassVar[bool] = False
     #: True when every input gradient has that input's shape and dtype (elementwise one-input
     #: ops), so the engine need not check for broadcasting or a dtype change.
     same_shape: ClassVar[bool] = False
@@ -92,11 +101,13 @@ class Function:
             x = inputs[0]
             if type(x) is not Tensor and not isinstance(x, Tensor):
                 raise _not_tensors(self, inputs)
-            out = self.forward(x.data)
+            data = x.data
+            out = self.forward(data)
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
             if x._requires_grad and state.grad_enabled:
-                self.inputs = inputs
+                self.src = x.grad_fn or x
+                self.args = data
                 self.needs = _NEEDS_ONE
                 self.seq = next(_sequence)
                 self.stamp = state.version
@@ -107,19 +118,27 @@ class Function:
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise _not_tensors(self, inputs)
-        out = self.forward(*[t.data for t in inputs])
+        if len(inputs) == 2:
+            # Two inputs, also spelled out (no list comprehensions): most other ops are binary.
+            a, b = inputs
+            arrays: tuple = (a.data, b.data)
+            needs = (a._requires_grad, b._requires_grad)
+        else:
+            arrays = tuple([t.data for t in inputs])
+            needs = tuple([t._requires_grad for t in inputs])
+        out = self.forward(*arrays)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if state.grad_enabled:
-            needs = tuple([t._requires_grad for t in inputs])
-            if True in needs:
-                self.inputs = inputs
-                self.needs = needs
-                self.seq = next(_sequence)
-                self.stamp = state.version
-                self.extra = None
-                self.scope = state.scope
-                return _make(out, self)
+        if state.grad_enabled and True in needs:
+            self.src = ((a.grad_fn or a, b.grad_fn or b) if len(arrays) == 2
+                        else tuple([t.grad_fn or t for t in inputs]))
+            self.args = arrays
+            self.needs = needs
+            self.seq = next(_sequence)
+            self.stamp = state.version
+            self.extra = None
+            self.scope = state.scope
+            return _make(out, self)
         return _make(out, None)
 
     def output(self, F: Any, *inputs: Any) -> Any:
@@ -163,10 +182,45 @@ class Function:
     def retained(self, value: Any) -> None:
         self._extra().retained = value
 
+    def edges(self) -> tuple[tuple[Any, np.ndarray], ...]:
+        """(source, array) per input, in argument order: the node that made the input, or the
+        Tensor itself for a leaf, and the array the forward pass read."""
+        if len(self.needs) == 1:
+            return ((self.src, self.args),)
+        return tuple(zip(self.src, self.args))
+
     @property
     def next_functions(self) -> tuple:
         """The nodes (or leaf Tensors) this node's inputs come from, as PyTorch names it."""
-        return tuple(t.grad_fn if t.grad_fn is not None else t for t in self.inputs)
+        return (self.src,) if len(self.needs) == 1 else self.src
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The input Tensors: leaves themselves, and for an op's output a Tensor rebuilt from
+        the array and the node that made it (the original may be gone; PyTorch unpacks its
+        saved variables the same way). Rebuilt Tensors feed the VJP under create_graph."""
+        return tuple(s if isinstance(s, Tensor) else _make(a, s) for s, a in self.edges())
+
+    def modified_input(self) -> int | None:
+        """The position of the first input changed in place after this node recorded it (inputs
+        the VJP does not read, `saves_inputs = False`, do not count)."""
+        if not self.saves_inputs:
+            return None
+        stamp = self.stamp
+        for i, (s, _) in enumerate(self.edges()):
+            if isinstance(s, Tensor):
+                if s._version > stamp:
+                    return i
+            elif s.extra is not None and s.extra.modified > stamp:
+                return i
+        return None
+
+    @property
+    def output_modified(self) -> bool:
+        """True when the VJP reads the output (`saves_output`) and it was changed in place
+        after the forward pass."""
+        return (self.saves_output and self.extra is not None
+                and self.extra.modified > self.stamp)
 
     def describe(self) -> str:
         """A short label for drawings: the op's name and its options."""
@@ -177,14 +231,17 @@ class Function:
 
 
 class NodeExtra:
-    """The rarely used parts of a node: tensor hooks, a retain_grad target, the released flag."""
+    """The rarely used parts of a node: tensor hooks, a retain_grad target, the released flag,
+    the output's name, and the clock value of the last in-place change to the output."""
 
-    __slots__ = ("hooks", "retained", "released")
+    __slots__ = ("hooks", "retained", "released", "name", "modified")
 
     def __init__(self) -> None:
         self.hooks: list | None = None
         self.retained: Any = None
         self.released = False
+        self.name: str | None = None
+        self.modified = 0
 
 
 #: Shared by every released node that has no hooks (so releasing allocates nothing).

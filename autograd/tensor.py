@@ -44,11 +44,15 @@ class Tensor:
     copied. Only floating tensors may require a gradient.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "name",
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "_name",
                  "__weakref__")
     # Make numpy defer to Tensor's reflected operators: ndarray + Tensor -> Tensor.
     __array_ufunc__ = None
     __array_priority__ = 1000
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        TENSOR_TYPES.add(cls)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
@@ -56,7 +60,7 @@ class Tensor:
         self.grad_fn: Function | None = None
         self._version = 0
         self._hooks: list | None = None
-        self.name: str | None = None
+        self._name: str | None = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -71,7 +75,7 @@ class Tensor:
         t._requires_grad = grad_fn is not None
         t._version = 0
         t._hooks = None
-        t.name = None
+        t._name = None
         return t
 
     # ----------------------------------------------------------------------------------------
@@ -96,6 +100,22 @@ class Tensor:
         """Set requires_grad in place and return self."""
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def name(self) -> str | None:
+        """A display name for drawings (None until set). An op's output keeps it on its node,
+        so the graph knows it even after this Tensor object is gone."""
+        node = self.grad_fn
+        if node is None:
+            return self._name
+        return None if node.extra is None else node.extra.name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if self.grad_fn is None:
+            self._name = value
+        else:
+            self.grad_fn._extra().name = value
 
     @property
     def is_leaf(self) -> bool:
@@ -258,8 +278,7 @@ class Tensor:
     def _inplace(self, op: Callable[[np.ndarray], Any]) -> Tensor:
         self._check_inplace()
         op(self.data)
-        state.version += 1
-        self._version = state.version
+        self._bump_version()
         return self
 
     def _arith_(self, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -271,13 +290,18 @@ class Tensor:
               casting="same_kind")
         state.version += 1
         self._version = state.version
+        if self.grad_fn is not None:
+            self.grad_fn._extra().modified = state.version
         return self
 
     def _bump_version(self) -> None:
         """Record that `data` was changed in place by code outside the engine (optimizers write
-        parameters with numpy), so a graph that saved the old values refuses to backward."""
+        parameters with numpy), so a graph that saved the old values refuses to backward. An
+        op's output records it on its node, which the nodes that read it link to."""
         state.version += 1
         self._version = state.version
+        if self.grad_fn is not None:
+            self.grad_fn._extra().modified = state.version
 
     def _value(self, other: Any) -> Any:
         return other.data if isinstance(other, Tensor) else other
@@ -492,7 +516,12 @@ class Tensor:
         return _ops.matmul(self, other)
 
 
+#: Tensor and its subclasses: a node's sources are nodes or leaf Tensors, and the backward pass
+#: tells them apart with one set lookup (an isinstance test that fails costs more).
+TENSOR_TYPES: set[type] = {Tensor}
+
 from . import ops as _ops  # noqa: E402  (the ops import Tensor, so this comes last)
 from .ops.elementwise import AddScalar as _AddScalar  # noqa: E402
 from .ops.elementwise import DivScalar as _DivScalar  # noqa: E402
 from .ops.elementwise import MulScalar as _MulScalar  # noqa: E402
+

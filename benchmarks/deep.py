@@ -7,7 +7,8 @@ the cost a user pays.
 
 The graph must be freed by reference counting alone the moment its last tensor goes away: the
 chainrule child process disables the garbage collector, builds the chain, runs backward, drops
-the output and checks that weak references to a tensor in the middle of the chain are dead.
+the output and checks that a value from the middle of the chain, kept by the graph until then,
+is gone.
 micrograd's recursive backward is run at Python's default recursion limit, as a user would
 meet it.
 """
@@ -107,7 +108,9 @@ def _memory_rows(cfg: Config, n_ops: int, n_real: int) -> list[Result]:
 
 
 def _chainrule_frees(x0: np.ndarray, n_ops: int) -> bool:
-    """With gc off: after backward and dropping the output, is a mid-chain tensor dead?"""
+    """With gc off: is a mid-chain value kept by the graph after backward, and freed once the
+    output is dropped? (The mid-chain Tensor object itself is gone as soon as the loop moves on:
+    the nodes keep arrays, not Tensors.)"""
     import autograd as ag
 
     c, d = ops.CONSTANTS[ACT]
@@ -118,10 +121,11 @@ def _chainrule_frees(x0: np.ndarray, n_ops: int) -> bool:
     for i in range(n):
         y = ag.relu(y * c + d)
         if i == n // 2:
-            mid = weakref.ref(y)
+            mid = weakref.ref(y.data)
     y.backward(np.ones_like(x0))
+    kept = mid is not None and mid() is not None
     del y
-    return mid is not None and mid() is None
+    return kept and mid() is None
 
 
 def child_main(label: str, n_ops: int) -> dict[str, Any]:

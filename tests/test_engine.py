@@ -633,6 +633,47 @@ def test_in_place_on_a_leaf_that_requires_grad_outside_no_grad_raises():
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
 
 
+def test_in_place_change_of_an_intermediate_input_under_no_grad_makes_backward_raise():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    y = ag.exp(h).sum()
+    with ag.no_grad():
+        h.add_(1.0)  # recorded on h's node, which exp's node links to
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation: input 0 of 'exp' "
+                                           r"\(shape \(2,\)\) was changed after the forward "
+                                           r"pass used it\. Do not modify"):
+        y.backward()
+
+
+def test_in_place_change_of_an_output_its_gradient_reads_makes_backward_raise():
+    # exp's VJP is g * exp(x), read from its output: doubling y in place would double x.grad.
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = ag.exp(x)
+    with ag.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"in-place operation: the output of 'exp', which its "
+                                           r"gradient reads, was changed after the forward pass "
+                                           r"made it\. Do not modify"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+def test_in_place_change_of_an_output_its_gradient_does_not_read_is_fine():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0  # mul's VJP reads its inputs, not its output
+    with ag.no_grad():
+        y.mul_(2.0)
+    (y * 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_ops_that_read_their_output_say_so():
+    from autograd.function import REGISTRY
+    reading = {name for name, op in REGISTRY.items() if op.saves_output}
+    assert reading == {"pow", "exp", "sqrt", "tanh", "sigmoid", "logsumexp", "softmax",
+                       "log_softmax", "max", "min", "max_pool2d"}
+
+
 def test_in_place_on_a_recorded_tensor_raises():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2.0
@@ -694,14 +735,68 @@ def test_intermediates_are_freed_by_reference_counting(no_gc):
     x = ag.tensor(np.ones(3), requires_grad=True)
     m = x * 2.0
     h = ag.tanh(m)
-    # m is held only by h's node: if that node were in a cycle, m would outlive the graph.
+    # The nodes link to the nodes before them, not to their output Tensors: a dropped
+    # intermediate Tensor dies at once, while its values stay with the graph until the graph
+    # itself goes (if a node were in a cycle, they would outlive it).
     ref_m, ref_h = weakref.ref(m), weakref.ref(h)
+    ref_m_data, ref_h_data = weakref.ref(m.data), weakref.ref(h.data)
     loss = (h * h).sum()
     del m, h
-    assert ref_h() is not None and ref_m() is not None  # the graph keeps them while loss lives
+    assert ref_h() is None and ref_m() is None
+    assert ref_h_data() is not None and ref_m_data() is not None
+    np.testing.assert_allclose(loss.grad_fn.next_functions[0].inputs[0].data, np.tanh([2.0] * 3))
     del loss
-    assert ref_h() is None
-    assert ref_m() is None
+    assert ref_h_data() is None
+    assert ref_m_data() is None
+
+
+def test_a_node_links_to_the_node_before_it_not_to_its_tensor(no_gc):
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    y = x
+    for _ in range(3):
+        y = ag.relu(y * 2.0 + 1.0)
+    node = y.grad_fn
+    # one object per op for the garbage collector to scan: the node (no tuple of inputs, no
+    # intermediate Tensor kept alive)
+    assert node.src is not None and isinstance(node.src, ag.Function)
+    assert type(node.args) is np.ndarray  # a one-input node keeps the array itself
+    assert node.next_functions == (node.src,)
+    assert node.inputs[0].grad_fn is node.src
+    np.testing.assert_array_equal(node.inputs[0].data, node.args)
+    first = node
+    while isinstance(first.src, ag.Function):
+        first = first.src
+    assert first.next_functions == (x,) and first.inputs[0] is x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [8.0, 0.0])
+
+
+def test_a_chain_leaves_one_object_per_op_for_the_garbage_collector(no_gc):
+    # A million-op graph is scanned by Python's cyclic collector as it grows: what it scans is
+    # the nodes alone (no intermediate Tensors, no tuples of inputs for one-input ops).
+    x = ag.tensor([1.0], requires_grad=True)
+    before = len(gc.get_objects())
+    y = x
+    for _ in range(1000):
+        y = ag.relu(y * 0.5 + 1.0)
+    grown = len(gc.get_objects()) - before
+    assert 3000 <= grown <= 3010
+    y.backward()
+    del y
+    assert len(gc.get_objects()) - before <= 10
+
+
+def test_names_of_dropped_intermediates_stay_with_their_nodes():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    h.name = "h"
+    assert h.name == "h" and h.grad_fn.extra.name == "h"
+    out = (h * h).sum()
+    del h
+    assert out.grad_fn.next_functions[0].inputs[0].name == "h"
+    assert x.name is None
+    x.name = "x"
+    assert x.name == "x"
 
 
 def test_intermediates_are_freed_after_backward(no_gc):
@@ -710,7 +805,7 @@ def test_intermediates_are_freed_after_backward(no_gc):
     h = ag.exp(m)
     h.retain_grad()
     h.register_hook(lambda g: g)
-    ref_m, ref_h = weakref.ref(m), weakref.ref(h)
+    ref_m, ref_h = weakref.ref(m.data), weakref.ref(h.data)
     loss = ag.log(h).sum() * 2.0
     del m, h
     loss.backward(retain_graph=True)

@@ -89,6 +89,20 @@ def test_trace_names_from_tensor_name_and_intermediates():
     assert [t.name for t in g3.tensors] == ["alpha", "u", "leaf0", "t0", "t1", "out"]
 
 
+def test_trace_draws_intermediates_the_user_dropped():
+    a, b, _ = scalars()
+    a.name, b.name = "a", "b"
+    h = a * b
+    h.name = "h"
+    out = ag.tanh(h) + 1.0
+    del h  # the graph keeps the node and its values, not the Tensor
+    g = trace(out)
+    by_name = {t.name: t for t in g.tensors}
+    assert [t.name for t in g.tensors] == ["a", "b", "h", "t0", "out"]
+    assert float(by_name["h"].data) == 6.0 and by_name["h"].kind == INTERMEDIATE
+    np.testing.assert_allclose(float(by_name["t0"].data), np.tanh(6.0), rtol=1e-6)
+
+
 def test_trace_kinds_of_leaves():
     x = ag.tensor(np.ones((2, 3), dtype=np.float32))
     w = ag.tensor(np.ones((3,), dtype=np.float32), requires_grad=True)

@@ -11,7 +11,8 @@ direction data flows (input tensor -> op -> output tensor), and a name for every
 
 Nothing here imports graphviz: the same walk serves the DOT builder, the chain-rule text and the
 backward frames. Intermediate tensors are reached through their consumers' `node.inputs` (a node
-does not hold its own output), so their values are the arrays the forward pass produced.
+does not hold its own output, and the user may have dropped it: these are Tensors rebuilt from the
+arrays the forward pass produced and the nodes that made them).
 """
 
 from __future__ import annotations
@@ -89,15 +90,12 @@ class OpNode:
 
     @property
     def stale(self) -> bool:
-        """True when an input the op's VJP reads was modified in place after the forward pass
-        (the drawn values and derivatives then use the current values)."""
+        """True when an input or the output the op's VJP reads was modified in place after the
+        forward pass (the drawn values and derivatives then use the current values)."""
         node = self.node
-        if not node.saves_inputs:
+        if getattr(node, "stamp", None) is None:
             return False
-        stamp = getattr(node, "stamp", None)
-        if stamp is None:
-            return False
-        return any(t._version > stamp for t in node.inputs)
+        return node.modified_input() is not None or node.output_modified
 
 
 @dataclass(frozen=True)
@@ -239,8 +237,10 @@ def _trace(root: Tensor, names: Mapping[Tensor, str] | None) -> Graph:
             if src is None:  # pragma: no cover - toposort visits producers first
                 raise RuntimeError("trace: graph is not in topological order")
             if src.kind == INTERMEDIATE:
-                # The first time the output Tensor itself is seen: it may carry a .name.
-                src.tensor = t
+                # The output as its consumer saw it (the node's array; the Tensor object itself
+                # when it was kept with retain_grad). Its node may carry a .name.
+                if src.tensor is root:
+                    src.tensor = t
                 if not src.named and t.name:
                     src.name, src.named = t.name, True
             op.inputs.append(src)

@@ -102,6 +102,7 @@ class Pow(Function):
     """y = a ** b;  da = g * b * a**(b-1),  db = g * y * log(a)   (db = 0 where a = 0)"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, a, b):
         try:
@@ -369,6 +370,7 @@ class Exp(Unary):
     """y = exp(x);  dx = g * y"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         self.saved = y = np.exp(x)
@@ -394,6 +396,7 @@ class Sqrt(Unary):
     """y = sqrt(x);  dx = g / (2 y)"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         self.saved = y = np.sqrt(x)
@@ -443,6 +446,7 @@ class Tanh(Unary):
     """y = tanh(x);  dx = g * (1 - y**2)"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         self.saved = y = np.tanh(x)
@@ -458,6 +462,7 @@ class Sigmoid(Unary):
     """y = 1 / (1 + exp(-x));  dx = g * y * (1 - y)"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         # 0.5 * (1 + tanh(x / 2)) is the logistic function without overflow for large |x|.

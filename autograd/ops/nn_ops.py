@@ -32,6 +32,7 @@ class LogSumExp(_Reduction):
     """y = log(sum(exp(x), axis));  dx = g * exp(x - y) = g * softmax(x)"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         self._setup(x)
@@ -49,6 +50,7 @@ class Softmax(Function):
     """y = exp(x) / sum(exp(x), axis);  dx = y * (g - sum(g * y, axis))"""
 
     __slots__ = ("axis",)
+    saves_output = True
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
@@ -66,6 +68,7 @@ class LogSoftmax(Function):
     """y = x - logsumexp(x, axis);  dx = g - softmax(x) * sum(g, axis)"""
 
     __slots__ = ("axis",)
+    saves_output = True
     name = "log_softmax"
 
     def __init__(self, axis: int = -1) -> None:
@@ -203,6 +206,7 @@ class MaxPool2d(Function):
     at ties (every tied element is a valid subgradient; the even share is the symmetric one)."""
 
     __slots__ = ("kernel", "stride", "offsets")
+    saves_output = True
     name = "max_pool2d"
 
     def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:

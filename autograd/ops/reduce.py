@@ -99,6 +99,7 @@ class Max(_Reduction):
     """y = max(x, axis);  dx = g at the maxima (split evenly among ties), 0 elsewhere"""
 
     __slots__ = ()
+    saves_output = True
 
     def forward(self, x):
         self._setup(x)
