@@ -1,11 +1,12 @@
 """The backward pass: order the graph, then run each node's VJP once, outputs before inputs.
 
-Ordering is Kahn's algorithm on consumer counts with an explicit stack (no recursion, so a chain
-of a million ops is fine): a node runs only after every node that consumed its output has
-passed its gradient down, so each node's incoming gradient is complete (the sum over all paths)
-when its VJP runs. Gradients live in a dict keyed by node and are dropped as soon as they are
-used; the first contribution is stored as is, later ones are added (in place once the engine
-owns the array). Broadcasting is undone here, for every edge, by `sum_to_shape`.
+Ordering needs no separate pass and no recursion (a chain of a million ops is fine): nodes are
+numbered as they are recorded, and pending nodes are taken from a heap, highest number first, so
+a node runs only after every node that consumed its output has passed its gradient down, and
+its incoming gradient is complete (the sum over all paths) when its VJP runs. Gradients live in
+a dict keyed by node and are dropped as soon as they are used; the first contribution is stored
+as is, later ones are added (in place once the engine owns the array). Broadcasting is undone
+here, for every edge, by `sum_to_shape`.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             starts.append(t.grad_fn)
 
     F = TensorNS if create_graph else ArrayNS
-    push, pop, ndarray, tensor_types = heapq.heappush, heapq.heappop, np.ndarray, TENSOR_TYPES
+    push, pop, pushpop = heapq.heappush, heapq.heappop, heapq.heappushpop
+    ndarray, tensor_types = np.ndarray, TENSOR_TYPES
     anomaly = state.anomaly
     clock = state.version
     prev_mode = state.grad_enabled
@@ -187,13 +189,13 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             _check_forward_nan(toposort(starts), [t for t, _ in roots])
         # Pending nodes by descending sequence number (see toposort): a node enters the heap
         # when it receives its first gradient and leaves it once all its consumers have run.
-        if len(starts) == 1:
-            heap = [(-starts[0].seq, starts[0])]
-        else:
-            heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
-            heapq.heapify(heap)
-        while heap:
-            node = pop(heap)[1]
+        # The node that received its first gradient last stays out of the heap until the next
+        # node is chosen: when nothing else is pending it simply comes next (a chain never
+        # touches the heap), else one heappushpop chooses.
+        heap = [(-n.seq, n) for n in dict.fromkeys(starts)]
+        heapq.heapify(heap)
+        node = pop(heap)[1] if heap else None
+        while node is not None:
             g = grads.pop(node)
             extra = node.extra
             if extra is not None:
@@ -220,6 +222,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             else:
                 gins = node.vjp(F, g, *args)
             same_shape = node.same_shape
+            new = None
             for p, data, need, gi in zip(srcs, args, needs, gins):
                 if gi is None or not need:
                     continue
@@ -253,7 +256,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     # The first contribution is stored as it is (it may be shared, e.g. add's
                     # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
-                    push(heap, (-p.seq, p))
+                    if new is None:
+                        new = p
+                    else:
+                        push(heap, (-p.seq, p))
                 elif create_graph:
                     grads[p] = prev + gi
                 elif p in owned:
@@ -267,6 +273,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     node.extra = RELEASED_EXTRA
                 else:
                     extra.released = True
+            if new is not None:
+                node = pushpop(heap, (-new.seq, new))[1] if heap else new
+            else:
+                node = pop(heap)[1] if heap else None
     finally:
         state.grad_enabled = prev_mode
 

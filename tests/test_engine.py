@@ -131,6 +131,29 @@ def test_node_used_twice_receives_the_sum_of_its_gradients():
     np.testing.assert_array_equal(x.grad.data, (2 * h.data + 1) * 2)
 
 
+def test_every_node_runs_after_all_its_consumers_in_branching_graphs():
+    # A residual chain: each y_k feeds both the skip and tanh, so nodes wait for two gradients
+    # while others are pending. dy_{k+1}/dy_k = 1 + 0.5 (1 - tanh(y_k)^2), multiplied along.
+    x = ag.tensor([0.3, -1.2], requires_grad=True, dtype=np.float64)
+    y, values = x, []
+    for _ in range(30):
+        values.append(y.data)
+        y = y + ag.tanh(y) * 0.5
+    (y * 1.0).sum().backward()
+    expected = np.prod([1.0 + 0.5 * (1.0 - np.tanh(v) ** 2) for v in values], axis=0)
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    # Two branches of different lengths that meet again, then a shared leaf.
+    x.grad = None
+    a = ag.exp(x)
+    long = ag.sin(ag.sin(ag.sin(a)))
+    out = (long * a + x).sum()
+    out.backward()
+    av = np.exp(x.data)
+    s1, s2 = np.sin(av), np.sin(np.sin(av))
+    dlong = np.cos(s2) * np.cos(s1) * np.cos(av)
+    np.testing.assert_allclose(x.grad.data, (dlong * av + np.sin(s2)) * av + 1.0, rtol=1e-12)
+
+
 def test_hidden_layer_feeding_two_heads_gets_both_gradients():
     rng = np.random.default_rng(0)
     xv, wv, av, bv = (rng.standard_normal(s) for s in [(4, 3), (3, 5), (5, 2), (5, 1)])
