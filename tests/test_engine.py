@@ -690,6 +690,29 @@ def test_in_place_change_of_an_output_its_gradient_does_not_read_is_fine():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
 
 
+def test_a_user_op_that_reads_its_output_is_protected_by_saves_output():
+    class Square(ag.Function):
+        """y = x**2; dx = 2 g sqrt(y) for x >= 0, read from the output."""
+
+        saves_output = True
+
+        def forward(self, x):
+            self.saved = x * x
+            return self.saved
+
+        def vjp(self, F, g, x):
+            return (g * self.output(F, x) ** 0.5 * 2.0,)
+
+    x = ag.tensor([1.0, 3.0], requires_grad=True, dtype=np.float64)
+    Square()(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 6.0])
+    y = Square()(x)
+    with ag.no_grad():
+        y.add_(1.0)
+    with pytest.raises(RuntimeError, match="the output of 'square', which its gradient reads"):
+        y.sum().backward()
+
+
 def test_ops_that_read_their_output_say_so():
     from autograd.function import REGISTRY
     reading = {name for name, op in REGISTRY.items() if op.saves_output}
