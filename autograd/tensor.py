@@ -288,10 +288,7 @@ class Tensor:
         data = self.data
         ufunc(data, other.data if isinstance(other, Tensor) else other, out=data,
               casting="same_kind")
-        state.version += 1
-        self._version = state.version
-        if self.grad_fn is not None:
-            self.grad_fn._extra().modified = state.version
+        self._bump_version()
         return self
 
     def _bump_version(self) -> None:

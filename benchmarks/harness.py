@@ -336,6 +336,29 @@ def numpy_cross_entropy(z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple
     return loss, e
 
 
+def numpy_relu_mlp_sgd(params: list[np.ndarray], acts: list[np.ndarray], g: np.ndarray,
+                       lr: float, l2: float = 0.0) -> None:
+    """The closed-form backward pass of `numpy_relu_mlp` from the logits' gradient `g`, with
+    the SGD update `p -= lr * (dL/dp + 2 l2 p)` applied in place layer by layer, as one would
+    write it by hand (each gradient scaled in place, then subtracted)."""
+    for i in reversed(range(len(params) // 2)):
+        w, b, a = params[2 * i], params[2 * i + 1], acts[i]
+        ga = None
+        if i > 0:
+            ga = g @ w            # before w changes
+            ga *= a > 0           # ReLU's mask (a is the ReLU output)
+        gw = g.T @ a
+        gb = g.sum(axis=0)
+        if l2:
+            gw += (2.0 * l2) * w
+            gb += (2.0 * l2) * b
+        gw *= lr
+        w -= gw
+        gb *= lr
+        b -= gb
+        g = ga
+
+
 def update_like_numpy(params: list[Any], lr: float) -> None:
     """SGD on this project's tensors as the numpy references do it: scale each fresh gradient in
     place, then subtract it (`sub_(grad, alpha=lr)` would allocate the product `lr * grad`)."""

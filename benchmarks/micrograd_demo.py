@@ -57,7 +57,6 @@ Impl = tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]
 def numpy_impl(p: Problem) -> Impl:
     params = [a.copy() for a in p.init]
     x, y, lr, inv_n = p.x, p.y, p.lr, 1.0 / len(p.x)
-    nl = len(params) // 2
 
     def step() -> Any:
         acts = harness.numpy_relu_mlp(params, x)
@@ -66,21 +65,7 @@ def numpy_impl(p: Problem) -> Impl:
         loss = np.maximum(margin, 0.0).mean() + ALPHA * sum(float((w * w).sum()) for w in params)
         # d(mean relu(1 - y s))/ds = -y [margin > 0] / n
         g = (-inv_n * y * (margin > 0))[:, None]
-        for i in reversed(range(nl)):
-            w, b, a = params[2 * i], params[2 * i + 1], acts[i]
-            ga = None
-            if i > 0:
-                ga = g @ w
-                ga *= a > 0
-            gw = g.T @ a
-            gw += (2.0 * ALPHA) * w
-            gb = g.sum(axis=0)
-            gb += (2.0 * ALPHA) * b
-            gw *= lr
-            w -= gw
-            gb *= lr
-            b -= gb
-            g = ga
+        harness.numpy_relu_mlp_sgd(params, acts, g, lr, ALPHA)
         return loss
 
     return step, lambda: params

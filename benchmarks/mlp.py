@@ -79,25 +79,12 @@ def numpy_impl(p: Problem) -> Impl:
     params = [a.copy() for a in p.init]
     x, y, lr = p.x, p.y, p.lr
     rows = np.arange(len(x))
-    nl = len(params) // 2
 
     def step() -> Any:
         acts = harness.numpy_relu_mlp(params, x)
         # dL/dz = (softmax(z) - onehot(y)) / N, built in place in the logits.
         loss, g = harness.numpy_cross_entropy(acts[-1], y, rows)
-        for i in reversed(range(nl)):
-            w, b, a = params[2 * i], params[2 * i + 1], acts[i]
-            ga = None
-            if i > 0:
-                ga = g @ w            # before w changes
-                ga *= a > 0           # ReLU's mask (a is the ReLU output)
-            gw = g.T @ a
-            gw *= lr
-            w -= gw
-            gb = g.sum(axis=0)
-            gb *= lr
-            b -= gb
-            g = ga
+        harness.numpy_relu_mlp_sgd(params, acts, g, lr)
         return loss
 
     return step, lambda: params
