@@ -6,7 +6,14 @@ lookup (`_config.state.grad_enabled`), which is the cheapest check on the hot pa
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+
+#: The one clock of the graph: each recorded node takes the next tick as its sequence number,
+#: and each in-place change takes the next tick as the changed tensor's version. A node whose
+#: input has a later version than the node's own number was changed after the node saved it.
+clock = itertools.count(1)
 
 
 class _State:
@@ -20,9 +27,8 @@ class _State:
         # A tuple of the nn.Module objects whose forward is running (outermost first); nodes record
         # it so viz can group a model's ops by layer. Empty outside any module.
         self.scope: tuple = ()
-        # A clock of in-place modifications: each one advances it and stamps the tensor it changed
-        # (tensor._version), and each recorded node keeps the clock's value at record time. A
-        # saved input whose stamp is later than its node's was modified after it was saved.
+        # The tick of `clock` at the last in-place change (0: none yet). A node numbered after it
+        # cannot have had an input changed since it was recorded: the engine skips its check.
         self.version = 0
 
 

@@ -23,17 +23,21 @@ Writing an op (also how users define their own; see `Function` below)::
 ordinary backward (`F` is the numpy namespace), and on Tensors under `create_graph=True` (`F` is
 the engine's namespace), which makes the backward pass itself differentiable. Broadcasting is
 undone by the engine, so a vjp may return a gradient of the broadcast (output) shape.
+
+Users call an op as `MyOp()(x)`. The library's own op functions write the same call as
+`Op().__call__(x)`, and the engine calls `vjp` with its arguments spelled out rather than as
+`*args`: calling an instance (through the type's C slot) or with a starred tuple cannot be
+inlined by the interpreter, and on a tiny tensor that is several percent of an op's cost.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ._config import state
+from ._config import clock, state
 from .tensor import Tensor
 
 _NEEDS_ONE = (True,)
@@ -46,10 +50,11 @@ def _not_tensors(op: Function, inputs: tuple) -> TypeError:
         f"{type(op).__name__}: a Function is called on Tensors, got ({kinds}); wrap constants "
         "with autograd.tensor(...) (or use the op's function, which does it for you)")
 
-# Nodes are numbered in the order they are recorded. A node's inputs were made before it, so
-# running nodes from the highest number down is a topological order of any graph (PyTorch's
-# sequence numbers serve the same purpose).
-_sequence = itertools.count()
+# Nodes are numbered in the order they are recorded, by the clock that also dates in-place
+# changes (`_config.clock`). A node's inputs were made before it, so running nodes from the
+# highest number down is a topological order of any graph (PyTorch's sequence numbers serve the
+# same purpose), and an input whose version is above the node's number changed after it.
+_tick = clock.__next__
 
 #: Every op class by name; the property tests enumerate it, so a new op is tested automatically.
 REGISTRY: dict[str, type[Function]] = {}
@@ -70,7 +75,7 @@ class Function:
     # `src` and `args`: each input's source (its node, or the Tensor itself for a leaf) and its
     # array. For a one-input node they are the source and the array themselves, else tuples:
     # one object fewer per node for the garbage collector to scan. Read them through `edges()`.
-    __slots__ = ("src", "args", "needs", "seq", "stamp", "saved", "extra", "scope")
+    __slots__ = ("src", "args", "needs", "seq", "saved", "extra", "scope")
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True
@@ -109,8 +114,7 @@ class Function:
                 self.src = x.grad_fn or x
                 self.args = data
                 self.needs = _NEEDS_ONE
-                self.seq = next(_sequence)
-                self.stamp = state.version
+                self.seq = _tick()
                 self.extra = None
                 self.scope = state.scope
                 return _make(out, self)
@@ -123,10 +127,11 @@ class Function:
             a, b = inputs
             arrays: tuple = (a.data, b.data)
             needs = (a._requires_grad, b._requires_grad)
+            out = self.forward(arrays[0], arrays[1])  # not *arrays: see the engine's VJP call
         else:
             arrays = tuple([t.data for t in inputs])
             needs = tuple([t._requires_grad for t in inputs])
-        out = self.forward(*arrays)
+            out = self.forward(*arrays)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if state.grad_enabled and True in needs:
@@ -134,8 +139,7 @@ class Function:
                         else tuple([t.grad_fn or t for t in inputs]))
             self.args = arrays
             self.needs = needs
-            self.seq = next(_sequence)
-            self.stamp = state.version
+            self.seq = _tick()
             self.extra = None
             self.scope = state.scope
             return _make(out, self)
@@ -206,12 +210,12 @@ class Function:
         the VJP does not read, `saves_inputs = False`, do not count)."""
         if not self.saves_inputs:
             return None
-        stamp = self.stamp
+        seq = self.seq
         for i, (s, _) in enumerate(self.edges()):
             if isinstance(s, Tensor):
-                if s._version > stamp:
+                if s._version > seq:
                     return i
-            elif s.extra is not None and s.extra.modified > stamp:
+            elif s.extra is not None and s.extra.modified > seq:
                 return i
         return None
 
@@ -220,7 +224,7 @@ class Function:
         """True when the VJP reads the output (`saves_output`) and it was changed in place
         after the forward pass."""
         return (self.saves_output and self.extra is not None
-                and self.extra.modified > self.stamp)
+                and self.extra.modified > self.seq)
 
     def describe(self) -> str:
         """A short label for drawings: the op's name and its options."""

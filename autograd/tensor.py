@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._config import state
+from ._config import clock, state
 
 if TYPE_CHECKING:
     from .function import Function
@@ -295,10 +295,9 @@ class Tensor:
         """Record that `data` was changed in place by code outside the engine (optimizers write
         parameters with numpy), so a graph that saved the old values refuses to backward. An
         op's output records it on its node, which the nodes that read it link to."""
-        state.version += 1
-        self._version = state.version
+        self._version = state.version = version = next(clock)
         if self.grad_fn is not None:
-            self.grad_fn._extra().modified = state.version
+            self.grad_fn._extra().modified = version
 
     def _value(self, other: Any) -> Any:
         return other.data if isinstance(other, Tensor) else other
@@ -354,7 +353,7 @@ class Tensor:
     # operators (each delegates to autograd.ops)
     def __add__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _AddScalar(other)(self)
+            return _AddScalar(other).__call__(self)
         return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -368,7 +367,7 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _MulScalar(other)(self)
+            return _MulScalar(other).__call__(self)
         return _ops.multiply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -376,7 +375,7 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _DivScalar(other)(self)
+            return _DivScalar(other).__call__(self)
         return _ops.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:

@@ -600,6 +600,25 @@ def test_setitem_counts_as_an_in_place_modification():
         y.backward()
 
 
+def test_changes_before_a_node_was_recorded_do_not_count_and_later_ones_do():
+    # One clock numbers the nodes and dates in-place changes: a change made before the forward
+    # pass is older than every node of the graph, one made after it is newer than each of them.
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0])
+    b.mul_(2.0)
+    with ag.no_grad():
+        a.add_(1.0)
+    first = (a * b).sum()
+    c = ag.tensor([1.0, 1.0])
+    second = (ag.tanh(a) * c).sum()  # recorded before c changes
+    c.add_(1.0)
+    first.backward()
+    np.testing.assert_array_equal(a.grad.data, [6.0, 8.0])
+    assert first.grad_fn.seq < second.grad_fn.seq < c._version
+    with pytest.raises(RuntimeError, match=r"input 1 of 'mul'.*was changed after the forward"):
+        second.backward()
+
+
 def test_in_place_change_of_an_input_that_was_not_saved_is_fine():
     a = ag.tensor([1.0, 2.0], requires_grad=True)
     b = ag.tensor([3.0, 4.0])

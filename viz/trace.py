@@ -93,7 +93,7 @@ class OpNode:
         """True when an input or the output the op's VJP reads was modified in place after the
         forward pass (the drawn values and derivatives then use the current values)."""
         node = self.node
-        if getattr(node, "stamp", None) is None:
+        if getattr(node, "seq", None) is None:
             return False
         return node.modified_input() is not None or node.output_modified
 

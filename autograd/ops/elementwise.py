@@ -571,65 +571,73 @@ _PY_SCALAR = (int, float)
 def add(a: Any, b: Any) -> Tensor:
     """a + b, broadcasting like numpy."""
     if type(b) in _PY_SCALAR and isinstance(a, Tensor):
-        return AddScalar(b)(a)
+        return AddScalar(b).__call__(a)
     if type(a) in _PY_SCALAR and isinstance(b, Tensor):
-        return AddScalar(a)(b)
-    return Add()(*lift(a, b))
+        return AddScalar(a).__call__(b)
+    a, b = lift(a, b)
+    return Add().__call__(a, b)
 
 
 def subtract(a: Any, b: Any) -> Tensor:
     """a - b, broadcasting like numpy."""
     if type(b) in _PY_SCALAR and isinstance(a, Tensor):
-        return AddScalar(-b)(a)
+        return AddScalar(-b).__call__(a)
     if type(a) in _PY_SCALAR and isinstance(b, Tensor):
-        return RSubScalar(a)(b)
-    return Sub()(*lift(a, b))
+        return RSubScalar(a).__call__(b)
+    a, b = lift(a, b)
+    return Sub().__call__(a, b)
 
 
 def multiply(a: Any, b: Any) -> Tensor:
     """a * b, broadcasting like numpy."""
     if type(b) in _PY_SCALAR and isinstance(a, Tensor):
-        return MulScalar(b)(a)
+        return MulScalar(b).__call__(a)
     if type(a) in _PY_SCALAR and isinstance(b, Tensor):
-        return MulScalar(a)(b)
-    return Mul()(*lift(a, b))
+        return MulScalar(a).__call__(b)
+    a, b = lift(a, b)
+    return Mul().__call__(a, b)
 
 
 def divide(a: Any, b: Any) -> Tensor:
     """a / b, broadcasting like numpy."""
     if type(b) in _PY_SCALAR and isinstance(a, Tensor):
-        return DivScalar(b)(a)
+        return DivScalar(b).__call__(a)
     if type(a) in _PY_SCALAR and isinstance(b, Tensor):
-        return RDivScalar(a)(b)
-    return Div()(*lift(a, b))
+        return RDivScalar(a).__call__(b)
+    a, b = lift(a, b)
+    return Div().__call__(a, b)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """a ** b, broadcasting like numpy."""
     if type(b) in _PY_SCALAR and isinstance(a, Tensor):
-        return PowScalar(b)(a)
-    return Pow()(*lift(a, b))
+        return PowScalar(b).__call__(a)
+    a, b = lift(a, b)
+    return Pow().__call__(a, b)
 
 
 def negative(x: Any) -> Tensor:
     """-x"""
-    return Neg()(x if type(x) is Tensor else constant(x))
+    return Neg().__call__(x if type(x) is Tensor else constant(x))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum (gradient split evenly at ties)."""
-    return Maximum()(*lift(a, b))
+    a, b = lift(a, b)
+    return Maximum().__call__(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum (gradient split evenly at ties)."""
-    return Minimum()(*lift(a, b))
+    a, b = lift(a, b)
+    return Minimum().__call__(a, b)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise `a` where `cond` else `b` (cond is not differentiable)."""
     cond = np.asarray(raw(cond), dtype=bool)
-    return Where(cond)(*lift(a, b))
+    a, b = lift(a, b)
+    return Where(cond).__call__(a, b)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -637,71 +645,71 @@ def astype(x: Any, dtype: Any) -> Tensor:
     x = constant(x)
     if x.data.dtype == np.dtype(dtype):
         return x
-    return Astype(dtype)(x)
+    return Astype(dtype).__call__(x)
 
 
 def exp(x: Any) -> Tensor:
     """e**x"""
-    return Exp()(x if type(x) is Tensor else constant(x))
+    return Exp().__call__(x if type(x) is Tensor else constant(x))
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm."""
-    return Log()(x if type(x) is Tensor else constant(x))
+    return Log().__call__(x if type(x) is Tensor else constant(x))
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
-    return Sqrt()(x if type(x) is Tensor else constant(x))
+    return Sqrt().__call__(x if type(x) is Tensor else constant(x))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001  (numpy's name)
     """|x| (subgradient 0 at 0)."""
-    return Abs()(x if type(x) is Tensor else constant(x))
+    return Abs().__call__(x if type(x) is Tensor else constant(x))
 
 
 def sin(x: Any) -> Tensor:
     """Sine."""
-    return Sin()(x if type(x) is Tensor else constant(x))
+    return Sin().__call__(x if type(x) is Tensor else constant(x))
 
 
 def cos(x: Any) -> Tensor:
     """Cosine."""
-    return Cos()(x if type(x) is Tensor else constant(x))
+    return Cos().__call__(x if type(x) is Tensor else constant(x))
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh()(x if type(x) is Tensor else constant(x))
+    return Tanh().__call__(x if type(x) is Tensor else constant(x))
 
 
 def sigmoid(x: Any) -> Tensor:
     """Logistic function 1 / (1 + exp(-x)), stable for large |x|."""
-    return Sigmoid()(x if type(x) is Tensor else constant(x))
+    return Sigmoid().__call__(x if type(x) is Tensor else constant(x))
 
 
 def relu(x: Any) -> Tensor:
     """max(x, 0) (subgradient 0 at 0)."""
-    return Relu()(x if type(x) is Tensor else constant(x))
+    return Relu().__call__(x if type(x) is Tensor else constant(x))
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
-    return LeakyRelu(negative_slope)(x if type(x) is Tensor else constant(x))
+    return LeakyRelu(negative_slope).__call__(x if type(x) is Tensor else constant(x))
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return Elu(alpha)(x if type(x) is Tensor else constant(x))
+    return Elu(alpha).__call__(x if type(x) is Tensor else constant(x))
 
 
 def softplus(x: Any) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
-    return Softplus()(x if type(x) is Tensor else constant(x))
+    return Softplus().__call__(x if type(x) is Tensor else constant(x))
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     """Limit values to [a_min, a_max]; the gradient is 0 outside (bounds are constants)."""
     if a_min is None and a_max is None:
         raise ValueError("clip: at least one of a_min and a_max must be given")
-    return Clip(a_min, a_max)(constant(x))
+    return Clip(a_min, a_max).__call__(constant(x))

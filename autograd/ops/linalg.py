@@ -143,9 +143,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.data.ndim == 0 or b.data.ndim == 0:
         raise ValueError(
             f"matmul: operands must be at least 1-D, got shapes {a.shape} and {b.shape}")
-    return MatMul()(a, b)
+    return MatMul().__call__(a, b)
 
 
 def einsum(subscripts: str, *operands: Any) -> Tensor:
     """Einstein summation (numpy.einsum), differentiable in every operand."""
-    return Einsum(subscripts)(*[constant(x) for x in operands])
+    return Einsum(subscripts).__call__(*[constant(x) for x in operands])

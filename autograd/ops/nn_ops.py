@@ -85,17 +85,17 @@ class LogSoftmax(Function):
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x), axis)), computed without overflow."""
-    return LogSumExp(axis, keepdims)(constant(x))
+    return LogSumExp(axis, keepdims).__call__(constant(x))
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x), axis), computed without overflow."""
-    return Softmax(axis)(constant(x))
+    return Softmax(axis).__call__(constant(x))
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x - logsumexp(x, axis): log-probabilities, stable for extreme logits."""
-    return LogSoftmax(axis)(constant(x))
+    return LogSoftmax(axis).__call__(constant(x))
 
 
 class Linear(Function):
@@ -181,10 +181,9 @@ class CrossEntropy(Function):
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weight^T + bias in one node (weight has PyTorch's (out_features, in_features) shape)."""
-    args = [constant(x), constant(weight)]
-    if bias is not None:
-        args.append(constant(bias))
-    return Linear()(*args)
+    if bias is None:
+        return Linear().__call__(constant(x), constant(weight))
+    return Linear().__call__(constant(x), constant(weight), constant(bias))
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
@@ -196,7 +195,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
-    return CrossEntropy(t.astype(np.intp, copy=False), reduction)(constant(logits))
+    return CrossEntropy(t.astype(np.intp, copy=False), reduction).__call__(constant(logits))
 
 
 class MaxPool2d(Function):
@@ -285,4 +284,4 @@ def max_pool2d(x: Any, kernel_size: int | tuple[int, int],
     if min(kernel + step) < 1:
         raise ValueError(f"max_pool2d: kernel_size and stride must be positive, got "
                          f"kernel_size={kernel_size!r}, stride={stride!r}")
-    return MaxPool2d(kernel, step)(constant(x))
+    return MaxPool2d(kernel, step).__call__(constant(x))

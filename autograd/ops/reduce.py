@@ -159,27 +159,27 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over `axis` (int, tuple or None for all)."""
-    return Sum(axis, keepdims)(constant(x))
+    return Sum(axis, keepdims).__call__(constant(x))
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over `axis`."""
-    return Mean(axis, keepdims)(constant(x))
+    return Mean(axis, keepdims).__call__(constant(x))
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over `axis`; at ties the gradient is split evenly."""
-    return Max(axis, keepdims)(constant(x))
+    return Max(axis, keepdims).__call__(constant(x))
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over `axis`; at ties the gradient is split evenly."""
-    return Min(axis, keepdims)(constant(x))
+    return Min(axis, keepdims).__call__(constant(x))
 
 
 def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance over `axis` with numpy's `ddof` (0: biased, 1: unbiased)."""
-    return Var(axis, ddof, keepdims)(constant(x))
+    return Var(axis, ddof, keepdims).__call__(constant(x))
 
 
 def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:

@@ -344,7 +344,7 @@ def reshape(x: Any, shape: Any) -> Tensor:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if shape == x.data.shape:
         return x
-    return Reshape(shape)(x)
+    return Reshape(shape).__call__(x)
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
@@ -354,12 +354,12 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         axes = tuple(int(a) for a in axes)
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} axes")
-    return Transpose(axes)(x)
+    return Transpose(axes).__call__(x)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes."""
-    return Swapaxes(axis1, axis2)(constant(x))
+    return Swapaxes(axis1, axis2).__call__(constant(x))
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -367,7 +367,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     x = constant(x)
     if tuple(shape) == x.data.shape:
         return x
-    return BroadcastTo(shape)(x)
+    return BroadcastTo(shape).__call__(x)
 
 
 def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -375,7 +375,7 @@ def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
     x = constant(x)
     if tuple(shape) == x.data.shape:
         return x
-    return SumTo(shape)(x)
+    return SumTo(shape).__call__(x)
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
@@ -409,7 +409,7 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
     ts = [constant(x) for x in xs]
     if not ts:
         raise ValueError("concatenate: need at least one tensor")
-    return Concatenate(axis)(*ts)
+    return Concatenate(axis).__call__(*ts)
 
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
@@ -417,7 +417,7 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Tensor:
     ts = [constant(x) for x in xs]
     if not ts:
         raise ValueError("stack: need at least one tensor")
-    return Stack(axis)(*ts)
+    return Stack(axis).__call__(*ts)
 
 
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
@@ -439,28 +439,28 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     """Pad with a constant (numpy.pad's mode='constant')."""
-    return Pad(pad_width, constant_values)(constant(x))
+    return Pad(pad_width, constant_values).__call__(constant(x))
 
 
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index] with basic or advanced (integer-array, boolean) indexing."""
-    return GetItem(_plain_index(index))(constant(x))
+    return GetItem(_plain_index(index)).__call__(constant(x))
 
 
 def unindex(g: Any, shape: Sequence[int], index: Any) -> Tensor:
     """zeros(shape) with `g` added at [index] (the adjoint of getitem)."""
-    return Unindex(tuple(shape), _plain_index(index))(constant(g))
+    return Unindex(tuple(shape), _plain_index(index)).__call__(constant(g))
 
 
 def sliding_window_view(x: Any, window_shape: Any, axis: Any = None) -> Tensor:
     """numpy.lib.stride_tricks.sliding_window_view, differentiable: the im2col of convolutions."""
-    return SlidingWindowView(window_shape, axis)(constant(x))
+    return SlidingWindowView(window_shape, axis).__call__(constant(x))
 
 
 def window_sum(g: Any, shape: Sequence[int], window_shape: Sequence[int],
                axis: Sequence[int]) -> Tensor:
     """Add every window back into an array of `shape` (the adjoint of sliding_window_view)."""
-    return WindowSum(tuple(shape), tuple(window_shape), tuple(axis))(constant(g))
+    return WindowSum(tuple(shape), tuple(window_shape), tuple(axis)).__call__(constant(g))
 
 
 def unindex_array(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
