@@ -308,7 +308,11 @@ def _position(args: tuple, data: np.ndarray) -> int:
 
 def _given_once(gins: tuple, gi: Any) -> bool:
     """Whether `gi` is the gradient of one input only (a VJP may return one array twice)."""
-    return list(map(id, gins)).count(id(gi)) == 1
+    n = 0
+    for other in gins:
+        if other is gi:
+            n += 1
+    return n == 1
 
 
 def _unbroadcast(node: Function, i: int, g: Any, shape: tuple[int, ...], create: bool) -> Any:

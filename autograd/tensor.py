@@ -284,10 +284,12 @@ class Tensor:
     def _arith_(self, ufunc: np.ufunc, other: Any) -> Tensor:
         """data = ufunc(data, other), in place: the arithmetic in-place methods (one call, as
         optimizer-style update loops make many of them)."""
-        self._check_inplace()
+        if state.grad_enabled and (self._requires_grad or self.grad_fn is not None):
+            self._check_inplace()
         data = self.data
-        ufunc(data, other.data if isinstance(other, Tensor) else other, out=data,
-              casting="same_kind")
+        # The output positionally, and the default 'same_kind' casting: an int tensor refuses
+        # a float operand instead of truncating it.
+        ufunc(data, other.data if isinstance(other, Tensor) else other, data)
         self._bump_version()
         return self
 

@@ -628,6 +628,15 @@ def test_in_place_change_of_an_input_that_was_not_saved_is_fine():
     np.testing.assert_array_equal(a.grad.data, [1.0, 1.0])
 
 
+def test_in_place_arithmetic_refuses_to_truncate_into_an_integer_tensor():
+    t = ag.tensor(np.arange(3))
+    with pytest.raises(TypeError, match="Cannot cast ufunc 'multiply' output from dtype"):
+        t.mul_(1.5)
+    np.testing.assert_array_equal(t.data, [0, 1, 2])
+    t.add_(2)
+    np.testing.assert_array_equal(t.data, [2, 3, 4])
+
+
 def test_in_place_ops_bump_the_version_and_compute_in_place():
     t = ag.tensor([1.0, 2.0])
     data = t.data
