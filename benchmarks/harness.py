@@ -153,12 +153,23 @@ def interleave(cases: Mapping[str, Callable[[], Any]], repeats: int,
     after the same neighbour. Each sample repeats the call enough times to last `target`.
     """
     names = list(cases)
-    numbers = {n: calibrate(cases[n], target) for n in names}
-    times: dict[str, list[float]] = {n: [] for n in names}
-    for r in range(repeats):
-        k = r % len(names)
-        for n in names[k:] + names[:k]:
-            times[n].append(_sample(cases[n], numbers[n]))
+    # Everything alive now (every framework's modules, the models, the data) is moved out of
+    # the collector's reach, so the collection before each sample walks only what the
+    # implementations made since. Otherwise each sample would start after a walk over every
+    # object of every framework loaded (importing PyTorch alone makes about 150,000), which
+    # empties the CPU caches, and the growing graphs of the deep workload would be collected
+    # together with objects no single-framework program has.
+    gc.collect()
+    gc.freeze()
+    try:
+        numbers = {n: calibrate(cases[n], target) for n in names}
+        times: dict[str, list[float]] = {n: [] for n in names}
+        for r in range(repeats):
+            k = r % len(names)
+            for n in names[k:] + names[:k]:
+                times[n].append(_sample(cases[n], numbers[n]))
+    finally:
+        gc.unfreeze()
     return times
 
 

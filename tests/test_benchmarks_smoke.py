@@ -165,6 +165,35 @@ def test_ratios_pair_the_samples_of_each_round():
     assert alone.ratio == pytest.approx(2.5)  # no samples: the values' ratio
 
 
+def test_interleave_rotates_the_order_and_collects_what_each_sample_left():
+    import gc
+    import weakref
+
+    calls: list[str] = []
+    garbage: list[weakref.ref] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    def make(name: str):
+        def case() -> None:
+            if calls and calls[-1] == "a" and name == "b":
+                # a's cyclic garbage is collected before b's sample starts
+                assert all(r() is None for r in garbage)
+            calls.append(name)
+            if name == "a":
+                garbage.append(weakref.ref(Cycle()))
+        return case
+
+    kept = Cycle()  # alive before timing starts: frozen while it runs, tracked again after
+    times = harness.interleave({"a": make("a"), "b": make("b")}, repeats=3)
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3}
+    # one calibration call each, then rounds in rotated order: ab, ba, ab
+    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b"]
+    assert gc.get_freeze_count() == 0 and gc.is_tracked(kept)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux's")
 def test_keep_freed_memory_sets_glibcs_thresholds_in_its_own_process():
     import subprocess
