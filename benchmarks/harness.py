@@ -128,13 +128,18 @@ def nn_optim() -> tuple[Any, Any] | None:
 
 
 def _sample(fn: Callable[[], Any], number: int) -> float:
-    # Garbage left by the previous implementation is collected outside the timed region, so a
-    # collection it triggered is not billed to the next one.
+    # Each sample starts with no garbage left by another implementation, and pays for the
+    # cyclic garbage its own calls leave behind (collected right after them, billed only when
+    # there was some): in a program that calls `fn` in a loop, the collector would collect it
+    # during the next calls. Reference-counted garbage is freed inside the calls themselves.
     gc.collect()
     t0 = time.perf_counter()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - t0) / number
+    t1 = time.perf_counter()
+    found = gc.collect()
+    t2 = time.perf_counter()
+    return (t1 - t0 + (t2 - t1 if found else 0.0)) / number
 
 
 def calibrate(fn: Callable[[], Any], target: float) -> int:
@@ -145,6 +150,11 @@ def calibrate(fn: Callable[[], Any], target: float) -> int:
     return max(1, min(10_000, int(target / max(t, 1e-7)) + 1))
 
 
+#: Objects the garbage collector tracks in a program that has imported numpy and nothing else
+#: (`len(gc.get_objects())` there, Python 3.11, numpy 2.4; a bare interpreter has about 11,000).
+BASELINE_OBJECTS = 20_000
+
+
 def interleave(cases: Mapping[str, Callable[[], Any]], repeats: int,
                target: float = 0.0) -> dict[str, list[float]]:
     """Seconds per call of each case: `repeats` samples each, taken round-robin.
@@ -153,14 +163,16 @@ def interleave(cases: Mapping[str, Callable[[], Any]], repeats: int,
     after the same neighbour. Each sample repeats the call enough times to last `target`.
     """
     names = list(cases)
-    # Everything alive now (every framework's modules, the models, the data) is moved out of
-    # the collector's reach, so the collection before each sample walks only what the
-    # implementations made since. Otherwise each sample would start after a walk over every
-    # object of every framework loaded (importing PyTorch alone makes about 150,000), which
-    # empties the CPU caches, and the growing graphs of the deep workload would be collected
-    # together with objects no single-framework program has.
+    # The garbage collector's cost depends on how many objects the process holds: a full
+    # collection walks all of them. Here every framework is loaded at once (importing PyTorch
+    # alone makes about 150,000 objects), which no single-framework program has: each sample
+    # would start after a walk over all of them (which also empties the CPU caches), and a
+    # growing graph would be collected together with them. So everything alive now is moved out
+    # of the collector's reach, and `BASELINE_OBJECTS` fresh ones stand in for what a program
+    # that imported only numpy holds.
     gc.collect()
     gc.freeze()
+    baseline = [[] for _ in range(BASELINE_OBJECTS)]
     try:
         numbers = {n: calibrate(cases[n], target) for n in names}
         times: dict[str, list[float]] = {n: [] for n in names}
@@ -169,6 +181,7 @@ def interleave(cases: Mapping[str, Callable[[], Any]], repeats: int,
             for n in names[k:] + names[:k]:
                 times[n].append(_sample(cases[n], numbers[n]))
     finally:
+        del baseline
         gc.unfreeze()
     return times
 

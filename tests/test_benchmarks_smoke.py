@@ -194,6 +194,34 @@ def test_interleave_rotates_the_order_and_collects_what_each_sample_left():
     assert gc.get_freeze_count() == 0 and gc.is_tracked(kept)
 
 
+def test_a_sample_pays_for_collecting_its_own_cyclic_garbage_only(monkeypatch):
+    clock = [0.0]
+    found = {"cyclic": 7, "clean": 0}
+    current = ["clean"]
+
+    class FakeTime:
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
+
+    class FakeGC:
+        @staticmethod
+        def collect() -> int:
+            clock[0] += 1.0  # every collection takes a second
+            return found[current[0]]
+
+    def call(kind: str):
+        def fn() -> None:
+            current[0] = kind
+            clock[0] += 2.0  # every call takes two seconds
+        return fn
+
+    monkeypatch.setattr(harness, "time", FakeTime)
+    monkeypatch.setattr(harness, "gc", FakeGC)
+    assert harness._sample(call("clean"), 4) == 2.0
+    assert harness._sample(call("cyclic"), 4) == 2.25  # (4 * 2 s + 1 s of collection) / 4
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux's")
 def test_keep_freed_memory_sets_glibcs_thresholds_in_its_own_process():
     import subprocess
