@@ -355,7 +355,9 @@ class Tensor:
     # operators (each delegates to autograd.ops)
     def __add__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _AddScalar(other).__call__(self)
+            op = _new(_AddScalar)  # without __init__, which the interpreter cannot inline
+            op.c = other
+            return op.__call__(self)
         return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -369,7 +371,9 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _MulScalar(other).__call__(self)
+            op = _new(_MulScalar)  # without __init__, which the interpreter cannot inline
+            op.c = other
+            return op.__call__(self)
         return _ops.multiply(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -377,7 +381,9 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if type(other) is float:
-            return _DivScalar(other).__call__(self)
+            op = _new(_DivScalar)  # without __init__, which the interpreter cannot inline
+            op.c = other
+            return op.__call__(self)
         return _ops.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
