@@ -320,6 +320,22 @@ def test_python_scalars_take_the_tensor_dtype():
     assert (ag.tensor([1.0], dtype=np.float16) * 1.5).dtype == np.float16
 
 
+def test_python_scalars_keep_the_sign_of_zero_and_nan():
+    # -0.0 == 0.0 as dict keys, so a cache of scalar constants must not hand one for the other.
+    x = ag.tensor([1.0, -2.0, -0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for y, expected in ((x / 0.0, x.data / np.float32(0.0)),
+                            (x / -0.0, x.data / np.float32(-0.0)),
+                            (x * 0.0, x.data * np.float32(0.0)),
+                            (x * -0.0, x.data * np.float32(-0.0)),
+                            (x + 0.0, x.data + np.float32(0.0)),
+                            (x + -0.0, x.data + np.float32(-0.0))):
+            np.testing.assert_array_equal(y.data, expected)
+            np.testing.assert_array_equal(np.signbit(y.data), np.signbit(expected))
+    assert np.isnan((x * float("nan")).data).all()
+    assert ((x * 2.0) * 2).data.tolist() == [4.0, -8.0, -0.0]
+
+
 def test_gradients_keep_the_tensor_dtype():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     ((x * 1.000001) ** 2.0 / 3.0).sum().backward()

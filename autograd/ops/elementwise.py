@@ -231,6 +231,7 @@ class Astype(Function):
 # expressions like `x * 0.5` or `1 - y`); numpy 2 keeps the tensor's dtype for Python scalars.
 
 
+#: Cached 0-d constants: {dtype: {Python number: array}}, for floating dtypes only.
 _CONSTANTS: dict = {}
 
 
@@ -245,22 +246,29 @@ class _ScalarOp(Unary):
     def _const(self, x: np.ndarray) -> Any:
         """c as a 0-d array of x's floating dtype: numpy 2 computes with it about twice as fast
         as with a Python float, and the VJP reuses it. Cached, since a model uses few constants
-        many times (the cache is emptied when it grows large)."""
+        many times (the cache is emptied when it grows large). Zeros are not cached: -0.0 and
+        0.0 are equal dict keys, but `x / -0.0` is not `x / 0.0` (nor is NaN: no key finds it)."""
+        c = self.c
+        if type(c) is np.ndarray:  # run again (a copy of the node, by check_graph)
+            if c.dtype == x.dtype:
+                return c
+            c = self.c = c.item()
         dt = x.dtype
-        if dt.kind == "f":
-            if type(self.c) is np.ndarray:  # run again (a copy of the node, by check_graph)
-                if self.c.dtype == dt:
-                    return self.c
-                self.c = self.c.item()
-            key = (self.c, dt)
-            c = _CONSTANTS.get(key)
-            if c is None:
-                if len(_CONSTANTS) > 4096:
-                    _CONSTANTS.clear()
-                c = _CONSTANTS[key] = np.asarray(self.c, dt)
-                c.flags.writeable = False
-            self.c = c
-        return self.c
+        table = _CONSTANTS.get(dt)
+        if table is None:
+            if dt.kind != "f":
+                return c  # integer tensors: numpy's own rules for a Python scalar
+            table = _CONSTANTS[dt] = {}
+        const = table.get(c)
+        if const is None:
+            const = np.asarray(c, dt)
+            const.flags.writeable = False
+            if c != 0 and c == c:  # neither a zero nor NaN
+                if len(table) > 4096:
+                    table.clear()
+                table[c] = const
+        self.c = const
+        return const
 
     def describe(self) -> str:
         return f"{self.symbol} {float(self.c):g}"
