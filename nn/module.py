@@ -300,7 +300,10 @@ class Module:
         prev = state.scope
         state.scope = prev + (self,)
         try:
-            out = self.forward(*args, **kwargs)
+            # One positional argument, the common case, is passed as it is: a call with `*args`
+            # is not inlined by the interpreter (see autograd/function.py).
+            out = (self.forward(args[0]) if len(args) == 1 and not kwargs
+                   else self.forward(*args, **kwargs))
             if self._forward_hooks:
                 for hook in list(self._forward_hooks.values()):
                     result = hook(self, args, out)

@@ -37,7 +37,7 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():
-            x = module(x)
+            x = module.__call__(x)  # = module(x), inlined by the interpreter
         return x
 
     def __getitem__(self, index: int | slice) -> Any:
