@@ -214,6 +214,22 @@ def test_forward_hook_sees_inputs_and_output_and_can_be_removed():
     assert len(calls) == 1
 
 
+def test_modules_take_several_inputs_and_keyword_arguments():
+    class Affine(nn.Module):
+        def forward(self, x, shift, scale=1.0):
+            return x * scale + shift
+
+    m, seen = Affine(), []
+    m.register_forward_hook(lambda mod, inp, out: seen.append(len(inp)))
+    x = ag.tensor([1.0, 2.0])
+    np.testing.assert_allclose(m(x, 1.0).data, [2.0, 3.0])
+    np.testing.assert_allclose(m(x, 1.0, 3.0).data, [4.0, 7.0])
+    np.testing.assert_allclose(m(x, shift=0.5, scale=2.0).data, [2.5, 4.5])
+    assert seen == [2, 3, 1]
+    with pytest.raises(TypeError, match="shift"):
+        m(x)
+
+
 def test_forward_hook_can_replace_the_output():
     relu = nn.ReLU()
     with relu.register_forward_hook(lambda m, inp, out: out * 2.0):
