@@ -128,11 +128,11 @@ def nn_optim() -> tuple[Any, Any] | None:
 
 
 def _sample(fn: Callable[[], Any], number: int) -> float:
-    # Each sample starts with no garbage left by another implementation, and pays for the
-    # cyclic garbage its own calls leave behind (collected right after them, billed only when
-    # there was some): in a program that calls `fn` in a loop, the collector would collect it
-    # during the next calls. Reference-counted garbage is freed inside the calls themselves.
-    gc.collect()
+    # A sample pays for the cyclic garbage its own calls leave behind (collected right after
+    # them, billed only when there was some): in a program that calls `fn` in a loop, the
+    # collector would collect it during the next calls. So the next sample, of whichever
+    # implementation, starts with none left (`interleave` collects once before the first).
+    # Reference-counted garbage is freed inside the calls themselves.
     t0 = time.perf_counter()
     for _ in range(number):
         fn()
