@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from autograd.ops import nn_ops
 
 AxisError = np.exceptions.AxisError
 
@@ -239,6 +240,20 @@ def test_cross_entropy_rejects_bad_targets():
     with pytest.raises(ValueError, match=re.escape(
             "cross_entropy: target class indices must be in [0, 3), got values from -1 to 2")):
         ag.cross_entropy(z, ag.tensor(np.array([-1, 2])))
+    # Targets of any integer type and layout (a strided int32 view here) are checked at both
+    # ends: a negative index must not wrap around to the last class.
+    strided = np.array([0, -5, 2, 7], dtype=np.int32)[::2]
+    np.testing.assert_allclose(ag.cross_entropy(z, strided).data,
+                               ag.cross_entropy(z, np.array([0, 2])).data)
+    with pytest.raises(ValueError, match=re.escape(
+            "cross_entropy: target class indices must be in [0, 3), got values from -5 to 7")):
+        ag.cross_entropy(z, np.array([0, -5, 2, 7], dtype=np.int32)[1::2])
+    with pytest.raises(ValueError, match=re.escape(
+            "cross_entropy: target class indices must be in [0, 3), got values from -1 to -1")):
+        ag.cross_entropy(t(1, 3), np.array([-1], dtype=np.int8))
+    with pytest.raises(TypeError, match="cross_entropy: target must hold integer class indices, "
+                                        "got bool"):
+        nn_ops.CrossEntropy(np.array([True, False]))
     with pytest.raises(ValueError, match=re.escape(
             "cross_entropy: input of shape (2, 3) needs (N, C) with N class indices, got a target "
             "of shape (3,)")):

@@ -784,6 +784,33 @@ def test_logsumexp_softmax_log_softmax_are_stable_for_extreme_logits(dtype):
         assert np.all(np.isfinite(t.data)) and t.dtype == dtype
 
 
+@pytest.mark.parametrize("axis", [0, 1])
+def test_log_softmax_and_cross_entropy_with_non_finite_logits(axis):
+    # Rows (or columns) with a -inf everywhere, a +inf, a NaN, and some -inf entries next to
+    # finite ones: log_softmax's fast path finds the NaN sums and recomputes such inputs with
+    # the shift by 0, giving what numpy's formula gives (NaN only where it must be).
+    inf, nan = np.inf, np.nan
+    x = np.array([[1.0, 2.0, 3.0], [-inf, -inf, -inf], [1.0, inf, 2.0], [1.0, nan, 2.0],
+                  [-inf, 0.0, 1.0]])
+    x = x if axis == 1 else x.T
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        expect = x - (np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m)
+        got = ag.log_softmax(ag.tensor(x), axis=axis).data
+    np.testing.assert_array_equal(got, expect)
+    if axis == 1:
+        # The finite rows are exact log-probabilities; a -inf logit has probability 0.
+        np.testing.assert_allclose(got[0], np.log(np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum()))
+        np.testing.assert_allclose(got[4], [-inf, *np.log(np.exp([0, 1]) / np.exp([0, 1]).sum())])
+        with np.errstate(all="ignore"):
+            loss = ag.cross_entropy(ag.tensor(x), np.array([2, 0, 0, 2, 2]))
+        np.testing.assert_array_equal(loss.data, -expect[np.arange(5), [2, 0, 0, 2, 2]])
+        # Row 2 puts all probability on its +inf logit, so class 0 costs +inf.
+        np.testing.assert_array_equal(np.isnan(loss.data), [False, True, False, True, False])
+        assert loss.data[2] == inf and np.isfinite(loss.data[[0, 4]]).all()
+
+
 def test_stable_ops_have_finite_second_derivatives_at_extreme_logits():
     x = ag.tensor(np.array([1e4, -1e4, 0.0]), requires_grad=True)
     (g,) = ag.grad(ag.logsumexp(x), x, create_graph=True)

@@ -28,6 +28,21 @@ def _stable_lse(x: np.ndarray, axis: Any) -> np.ndarray:
     return np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True)) + m
 
 
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """x - logsumexp(x, axis), as (x - m) - log(sum(exp(x - m))) with m the max along `axis`.
+
+    The common case takes five numpy calls and one new array besides the exponentials. When m
+    is not finite (a row of -inf, a +inf or a NaN) the sums are NaN, and the rows are computed
+    again by `_stable_lse`, which shifts them by 0 instead (NaN only where it must be)."""
+    y = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    s = np.add.reduce(np.exp(y), axis=axis, keepdims=True)
+    total = np.add.reduce(s, axis=None)
+    if total != total:  # NaN: a max was not finite (with a finite max, 1 <= s <= size)
+        return x - _stable_lse(x, axis)
+    y -= np.log(s, out=s)
+    return y
+
+
 class LogSumExp(_Reduction):
     """y = log(sum(exp(x), axis));  dx = g * exp(x - y) = g * softmax(x)"""
 
@@ -75,7 +90,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        self.saved = y = x - _stable_lse(x, self.axis)
+        self.saved = y = _log_softmax(x, self.axis)
         return y
 
     def vjp(self, F, g, x):
@@ -135,8 +150,11 @@ class CrossEntropy(Function):
     __slots__ = ("target", "reduction", "rows")
     name = "cross_entropy"
 
-    def __init__(self, target: np.ndarray, reduction: str = "none") -> None:
-        self.target = target
+    def __init__(self, target: Any, reduction: str = "none") -> None:
+        t = np.asarray(target)
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
+        self.target = t.astype(np.intp, copy=False)
         self.reduction = reduction
 
     def forward(self, z):
@@ -144,19 +162,18 @@ class CrossEntropy(Function):
         if z.ndim != 2 or t.shape != z.shape[:1]:
             raise ValueError(f"cross_entropy: input of shape {z.shape} needs (N, C) with N class "
                              f"indices, got a target of shape {t.shape}")
-        if t.size:
+        # One reduction checks both ends: read as unsigned, a negative index is above any class.
+        if t.size and np.maximum.reduce(t.view(np.uintp)) >= z.shape[1]:
             lo, hi = np.minimum.reduce(t), np.maximum.reduce(t)
-            if lo < 0 or hi >= z.shape[1]:
-                raise ValueError(f"cross_entropy: target class indices must be in "
-                                 f"[0, {z.shape[1]}), got values from {lo} to {hi}")
-        logp = z - _stable_lse(z, 1)
-        self.saved = logp
-        self.rows = np.arange(len(z))
-        losses = -logp[self.rows, t]
+            raise ValueError(f"cross_entropy: target class indices must be in "
+                             f"[0, {z.shape[1]}), got values from {lo} to {hi}")
+        self.saved = logp = _log_softmax(z, 1)
+        self.rows = rows = np.arange(len(z))
+        picked = logp[rows, t]
         if self.reduction == "none":
-            return losses
-        total = np.add.reduce(losses)
-        return total / np.asarray(max(len(z), 1), z.dtype) if self.reduction == "mean" else total
+            return np.negative(picked, out=picked)
+        total = -np.add.reduce(picked)
+        return total / max(len(z), 1) if self.reduction == "mean" else total
 
     def _scale(self, g: Any, n: int) -> Any:
         """The output gradient as a column that multiplies each row of (softmax - onehot)."""
@@ -192,10 +209,8 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "none") -> Tensor:
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"cross_entropy: reduction must be 'none', 'mean' or 'sum', got "
                          f"{reduction!r}")
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
-    return CrossEntropy(t.astype(np.intp, copy=False), reduction).__call__(constant(logits))
+    t = target.data if isinstance(target, Tensor) else target
+    return CrossEntropy(t, reduction).__call__(constant(logits))
 
 
 class MaxPool2d(Function):
