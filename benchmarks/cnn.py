@@ -7,9 +7,9 @@ Implementations: this project through nn.Conv2d / nn.MaxPool2d / nn.Linear with 
 PyTorch's nn + optim, and a hand-written numpy reference that is as good as one writes by hand:
 channels-last activations, im2col from strided views (`sliding_window_view`, one copy per
 convolution into the matrix), one matrix product per convolution forward and two backward, 2x2
-max-pooling as a reshape and a max, and col2im as k*k shifted-slice additions (never
-`np.add.at`, which is an order of magnitude slower). Weights use PyTorch's layout, so all
-three start from the same numbers and are compared after one step.
+max-pooling as a reshape and a max, and col2im as shifted-slice additions of whole window rows,
+K*C contiguous numbers each (never `np.add.at`, which is an order of magnitude slower). Weights
+use PyTorch's layout, so all three start from the same numbers and are compared after one step.
 """
 
 from __future__ import annotations
@@ -71,14 +71,16 @@ def _im2col(x: np.ndarray) -> np.ndarray:
 
 
 def _col2im(dcols: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Adjoint of _im2col: add each of the K*K window offsets' slices back into place."""
+    """Adjoint of _im2col: add the windows back into place, one window row at a time (kernel
+    row u of the windows at output column j): its K*C values are contiguous in both arrays, so
+    numpy adds runs of K*C numbers instead of the C of a per-offset slice."""
     n, h, w, c = shape
     oh, ow = h - K + 1, w - K + 1
     d = dcols.reshape(n, oh, ow, K, K, c)
     dx = np.zeros(shape, dtype=dcols.dtype)
     for u in range(K):
-        for v in range(K):
-            dx[:, u:u + oh, v:v + ow, :] += d[:, :, :, u, v, :]
+        for j in range(ow):
+            dx[:, u:u + oh, j:j + K, :] += d[:, :, j, u]
     return dx
 
 

@@ -25,6 +25,7 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import ops
 from autograd.function import REGISTRY
+from autograd.ops.shape import _by_position, window_sum_array
 from autograd.testing import (
     arrays,
     assert_gradients_match,
@@ -850,6 +851,66 @@ def test_sliding_window_view_along_one_axis_counts_window_memberships():
     np.testing.assert_array_equal(v.data[1], [[4, 8], [5, 9], [6, 10], [7, 11]])
     v.sum().backward()
     np.testing.assert_array_equal(y.grad.data, [[1] * 4, [2] * 4, [1] * 4])
+
+
+def _windows_back_by_loop(g: np.ndarray, shape: tuple[int, ...],
+                          axis: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    nd = len(shape)
+    for idx in np.ndindex(*g.shape):
+        pos = list(idx[:nd])
+        for a, o in zip(axis, idx[nd:]):
+            pos[a] += o
+        out[tuple(pos)] += g[idx]
+    return out
+
+
+@given(windows(), st.data())
+def test_window_sum_by_offset_and_by_position_match_a_loop(case, data):
+    shape, window, axis = case
+    nd = len(shape)
+    if axis is None:
+        axis_t = tuple(range(nd - len(window), nd))
+    else:
+        axis_t = tuple(a % nd for a in ((axis,) if isinstance(axis, int) else axis))
+        window = window[:len(axis_t)]
+    out_shape = np.lib.stride_tricks.sliding_window_view(np.zeros(shape), window, axis_t).shape
+    g = data.draw(arrays(shape=out_shape))
+    expect = _windows_back_by_loop(g, shape, axis_t)
+    for by_position in (False, True, None):
+        got = window_sum_array(g, shape, window, axis_t, by_position)
+        np.testing.assert_allclose(got, expect, rtol=1e-12, atol=1e-12)
+
+
+def _conv_cols_grad(n: int, h: int, w: int, c: int, k: int) -> np.ndarray:
+    """The gradient of im2col's columns (N*OH*OW, kh*kw*C) as the windows' axes see it:
+    (N, OH, OW, C, kh, kw) with the channels innermost in memory (what conv2d's backward has)."""
+    cols = np.random.default_rng(0).standard_normal((n, h - k + 1, w - k + 1, k, k, c))
+    return cols.transpose(0, 1, 2, 5, 3, 4)
+
+
+def test_window_sum_goes_by_position_for_a_channels_last_convolution_gradient():
+    g = _conv_cols_grad(3, 7, 6, 4, 3)
+    shape, window, axis = (3, 7, 6, 4), (3, 3), (1, 2)
+    expect = _windows_back_by_loop(g, shape, axis)
+    for by_position in (False, True):
+        np.testing.assert_allclose(window_sum_array(g, shape, window, axis, by_position), expect,
+                                   rtol=1e-12)
+    # The choice, at the sizes of LeNet's second convolution and of a 3x3 one on 32 channels;
+    # on a tiny input the fewer slice-adds by offset win.
+    assert _by_position(_conv_cols_grad(64, 14, 14, 6, 5), (64, 14, 14, 6), (5, 5), axis)
+    assert _by_position(_conv_cols_grad(16, 16, 16, 32, 3), (16, 16, 16, 32), window, axis)
+    assert not _by_position(g, shape, window, axis)
+    # One channel: slices by offset are as long as window rows; a gradient broadcast along the
+    # windows (a sum's VJP) adds best whole; an axis windowed twice has no single window row; a
+    # long channels-last sequence would take one add per position.
+    assert not _by_position(_conv_cols_grad(64, 32, 32, 1, 5), (64, 32, 32, 1), (5, 5), axis)
+    big = (64, 10, 10, 6, 5, 5)
+    flat = np.broadcast_to(np.zeros((64, 10, 10, 6, 1, 1)), big)
+    assert not _by_position(flat, (64, 14, 14, 6), (5, 5), axis)
+    assert not _by_position(np.zeros((64, 12, 14, 6, 2, 2)), (64, 14, 14, 6), (2, 2), (1, 1))
+    seq = np.zeros((2, 9998, 3, 16)).transpose(0, 1, 3, 2)  # (N, L-2, C, k) of (N, L, C)
+    assert not _by_position(seq, (2, 10000, 16), (3,), (1,))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ backward pass itself differentiable (create_graph=True) without any special case
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -263,7 +264,7 @@ class SlidingWindowView(Function):
     """y[..., w] = x[... + w]: every window of `window_shape` along `axis`, as new last axes.
 
     dx = window_sum(g): each input element receives the gradients of every window it falls in
-    (col2im), computed as one shifted-slice addition per window offset.
+    (col2im), computed by shifted-slice additions (see `window_sum_array`).
     """
 
     __slots__ = ("window", "axis", "in_shape")
@@ -316,22 +317,80 @@ class WindowSum(Function):
 
 
 def window_sum_array(g: np.ndarray, shape: tuple[int, ...], window: tuple[int, ...],
-                     axis: tuple[int, ...]) -> np.ndarray:
-    """Adjoint of sliding_window_view on arrays: add each window offset's slice into place."""
+                     axis: tuple[int, ...], by_position: bool | None = None) -> np.ndarray:
+    """Adjoint of sliding_window_view on arrays (col2im): add every window back into place.
+
+    Two loops give the same sum; `by_position` picks one (None: the one `_by_position` expects
+    to be faster; an axis windowed twice always goes by offset).
+
+    - By offset: for each offset in the window, one slice-add of an output-sized block. Its
+      elements run contiguously only along the axes after the windowed ones (the channels of a
+      channels-last image), so with few channels numpy's inner loops are short.
+    - By position: for each offset in the other windowed axes and each output position j along
+      the last windowed axis, add a whole window row, `out[..., j:j+k, ...] += g[..., j, ..., :]`.
+      In the memory order that im2col's gradient has (window axes before the channels), a row
+      is contiguous with the channels in both arrays: inner loops k times as long.
+    """
     out = np.zeros(shape, dtype=g.dtype)
     nwin = len(window)
     lead = g.ndim - nwin
+    if by_position is None:
+        by_position = _by_position(g, shape, window, axis)
+    if by_position and len(set(axis)) == nwin:
+        last = max(axis)
+        k = axis.index(last)
+        # g indexed at one position along `last` keeps window dim k as its last axis: move it
+        # to where `last` is in the output.
+        order = (*range(last), lead - 1, *range(last, lead - 1))
+        others = window[:k] + window[k + 1:]
+        for offset in np.ndindex(*others):
+            dst: list[Any] = [slice(None)] * lead
+            src: list[Any] = [slice(None)] * g.ndim
+            for i, o in enumerate(offset[:k] + (0,) + offset[k:]):
+                if i != k:
+                    dst[axis[i]] = slice(o, o + g.shape[axis[i]])
+                    src[lead + i] = o
+            for j in range(g.shape[last]):
+                dst[last] = slice(j, j + window[k])
+                src[last] = j
+                out[tuple(dst)] += g[tuple(src)].transpose(order)
+        return out
     for offset in np.ndindex(*window):
-        dst: list[Any] = [slice(None)] * len(shape)
+        dst = [slice(None)] * len(shape)
         starts: dict[int, int] = {}
         for a, o in zip(axis, offset):
             # An axis windowed twice (numpy allows it) is shifted by the sum of its offsets.
             starts[a] = starts.get(a, 0) + o
         for a, start in starts.items():
             dst[a] = slice(start, start + g.shape[a])
-        src = (slice(None),) * lead + offset
-        out[tuple(dst)] += g[src]
+        out[tuple(dst)] += g[(slice(None),) * lead + offset]
     return out
+
+
+#: Roughly how many of numpy's inner-loop calls one Python-level slice-add costs.
+_ADD_COST_IN_LOOPS = 250
+
+
+def _by_position(g: np.ndarray, shape: tuple[int, ...], window: tuple[int, ...],
+                 axis: tuple[int, ...]) -> bool:
+    """Whether adding windows back by position is expected to beat adding them by offset.
+
+    Only when axes follow the last windowed one (so rows can be longer than those axes), no
+    axis is windowed twice, and g is not broadcast along that window (a broadcast block adds
+    best whole). The estimate counts slice-adds and numpy inner loops: by offset, prod(window)
+    adds with runs of the trailing axes' size; by position, one add per window row and output
+    position, with runs k times as long.
+    """
+    last = max(axis)
+    trail = math.prod(shape[last + 1:])
+    k = axis.index(last)
+    if trail < 2 or len(set(axis)) != len(axis) or g.strides[g.ndim - len(window) + k] == 0:
+        return False
+    adds_offset = math.prod(window)
+    adds_position = adds_offset // window[k] * g.shape[last]
+    cost_offset = adds_offset * _ADD_COST_IN_LOOPS + g.size // trail
+    cost_position = adds_position * _ADD_COST_IN_LOOPS + g.size // (trail * window[k])
+    return cost_position < cost_offset
 
 
 # ---------------------------------------------------------------------------------------------
