@@ -520,14 +520,19 @@ def test_max_pool_of_a_nan_window_is_nan_and_passes_no_gradient():
     np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0, 0.0, 1.0]])
 
 
-def test_max_pool_gradient_keeps_a_channels_last_layout():
-    # A convolution's output is an NCHW view of channels-last memory; the pool's gradient keeps
-    # that layout, so the ops before it in the backward pass need no transposing copies.
+def test_max_pool_output_and_gradient_keep_a_channels_last_layout():
+    # A convolution's output is an NCHW view of channels-last memory; the pool's output and
+    # gradient keep that layout, so the next convolution's windows gather runs of channels and
+    # the ops before the pool in the backward pass need no transposing copies.
     x = ag.tensor(np.random.default_rng(0).standard_normal((2, 4, 4, 3)), requires_grad=True)
     nchw = x.transpose(0, 3, 1, 2)
     seen = []
     nchw.register_hook(lambda g: seen.append(g.data.strides))
-    ag.max_pool2d(nchw, 2).sum().backward()
+    y = ag.max_pool2d(nchw, 2)
+    assert y.data.transpose(0, 2, 3, 1).flags.c_contiguous
+    np.testing.assert_array_equal(y.data, x.data.reshape(2, 2, 2, 2, 2, 3).max(axis=(2, 4))
+                                  .transpose(0, 3, 1, 2))
+    y.sum().backward()
     assert seen == [nchw.data.strides]
     ref = ag.tensor(x.data.transpose(0, 3, 1, 2).copy(), requires_grad=True)
     ag.max_pool2d(ref, 2).sum().backward()

@@ -237,7 +237,9 @@ class MaxPool2d(Function):
         self.offsets = index = [
             (Ellipsis, slice(u, u + sh * (oh - 1) + 1, sh), slice(v, v + sw * (ow - 1) + 1, sw))
             for u in range(kh) for v in range(kw)]
-        out = x[index[0]].copy()
+        # In x's memory order (order="K"): a channels-last conv output pools to a channels-last
+        # array, so the next convolution's windows gather runs of channels.
+        out = x[index[0]].copy(order="K")
         for i in index[1:]:
             np.maximum(out, x[i], out=out)
         self.saved = out
