@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..broadcast import sum_leading
 from ..function import Function
 from ..tensor import Tensor
 from .convert import constant
@@ -138,7 +139,10 @@ class Linear(Function):
             else:
                 gw = F.reshape(g, (-1, g.shape[-1])).T @ F.reshape(x, (-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            gb = g.sum(axis=0) if g.ndim == 2 else g.sum(axis=tuple(range(g.ndim - 1)))
+            if isinstance(g, Tensor):
+                gb = g.sum(axis=tuple(range(g.ndim - 1)))
+            else:
+                gb = sum_leading(g, g.ndim - 1)
         return gx, gw, gb
 
 
@@ -264,6 +268,10 @@ class MaxPool2d(Function):
                 gx = part if gx is None else gx + part
             return (gx,)
         masks, inv = self._shares(x, self.saved)
+        if g.strides != inv.strides and 0 not in g.strides:
+            # g in another memory order than x (e.g. from a flatten after the pool): one copy
+            # into x's order first, so the products below read and write in step.
+            g = _in_layout_of(inv, g)
         share = g * inv
         # Same memory layout as x (conv outputs are channels-last in memory), so the ops after
         # this in the backward pass meet arrays of one layout.
@@ -280,6 +288,13 @@ class MaxPool2d(Function):
     def describe(self) -> str:
         (kh, kw), (sh, sw) = self.kernel, self.stride
         return f"max_pool2d({kh}x{kw}, stride {sh}x{sw})"
+
+
+def _in_layout_of(like: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A copy of `a` in the memory order of `like` (same shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 def int_pair(value: Any, name: str) -> tuple[int, int]:
