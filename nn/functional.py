@@ -133,7 +133,14 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: IntPair =
     cols = autograd.sliding_window_view(x, (kh, kw), axis=(1, 2))  # (N, H', W', C, kh, kw)
     if sh > 1 or sw > 1:
         cols = cols[:, ::sh, ::sw]
-    cols = cols.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
+    if c == 1 and not x.requires_grad:
+        # One channel and no gradient to send back (a first layer): gather the matrix
+        # transposed, one row per window offset, each a shifted copy of the images (runs of OW
+        # numbers instead of kw), 4x faster for 28x28 digits; its transpose is a view, which
+        # the matrix product reads as it is.
+        cols = cols.transpose(4, 5, 3, 0, 1, 2).reshape(kh * kw, n * oh * ow).T
+    else:
+        cols = cols.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
     w2 = weight.transpose(0, 2, 3, 1).reshape(out_c, kh * kw * c)  # columns ordered (u, v, c)
     y = linear(cols, w2, bias)
     return y.reshape(n, oh, ow, out_c).transpose(0, 3, 1, 2)

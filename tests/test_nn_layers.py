@@ -154,6 +154,30 @@ def test_conv2d_gradients():
     assert ag.gradcheck(lambda x, w: conv1(x), (x, conv1.weight))
 
 
+@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1), ((1, 2), (2, 0))])
+def test_conv2d_of_a_single_channel_input_without_grad(stride, padding):
+    # A first layer (one channel, an input that needs no gradient) gathers its im2col matrix
+    # transposed; its values and weight gradients equal those of the general path, taken when
+    # the input requires grad.
+    f64()
+    rng = np.random.default_rng(3)
+    conv = nn.Conv2d(1, 3, (3, 2), stride=stride, padding=padding)
+    x = rng.standard_normal((2, 1, 6, 7))
+    assert ag.gradcheck(lambda w, b: conv(x), (conv.weight, conv.bias))
+    seed = rng.standard_normal(conv(x).shape)
+    grads = []
+    for requires_grad in (False, True):
+        conv.zero_grad()
+        y = conv(ag.tensor(x, requires_grad=requires_grad))
+        np.testing.assert_allclose(
+            y.data, conv2d_loops(x, conv.weight.data, conv.bias.data, conv.stride, conv.padding),
+            atol=1e-12)
+        y.backward(seed)
+        grads.append((conv.weight.grad.data, conv.bias.grad.data))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_errors():
     conv = nn.Conv2d(3, 2, 3)
     with pytest.raises(ValueError, match=r"expected a 4-D input \(N, C, H, W\), got shape "
@@ -537,6 +561,21 @@ def test_max_pool_output_and_gradient_keep_a_channels_last_layout():
     ref = ag.tensor(x.data.transpose(0, 3, 1, 2).copy(), requires_grad=True)
     ag.max_pool2d(ref, 2).sum().backward()
     np.testing.assert_array_equal(x.grad.data.transpose(0, 3, 1, 2), ref.grad.data)
+
+
+def test_max_pool_gradient_from_a_flatten_in_another_memory_order():
+    # After the last pool of a CNN, Flatten's gradient comes back NCHW-contiguous while the
+    # pool's input is channels-last: the VJP copies it into the input's order first. The
+    # result equals the gradient of the same pool on an NCHW-contiguous input.
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((2, 4, 4, 3))
+    g = rng.standard_normal((2, 3 * 2 * 2))
+    x = ag.tensor(data, requires_grad=True)
+    nn.Flatten()(ag.max_pool2d(x.transpose(0, 3, 1, 2), 2)).backward(g)
+    ref = ag.tensor(data.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    nn.Flatten()(ag.max_pool2d(ref, 2)).backward(g)
+    np.testing.assert_array_equal(x.grad.data.transpose(0, 3, 1, 2), ref.grad.data)
+    assert np.count_nonzero(ref.grad.data) == g.size
 
 
 def test_max_pool_second_derivative_with_ties():
