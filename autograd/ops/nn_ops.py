@@ -139,10 +139,10 @@ class Linear(Function):
             else:
                 gw = F.reshape(g, (-1, g.shape[-1])).T @ F.reshape(x, (-1, x.shape[-1]))
         if len(needs) > 2 and needs[2]:
-            if isinstance(g, Tensor):
-                gb = g.sum(axis=tuple(range(g.ndim - 1)))
-            else:
+            if type(g) is np.ndarray:
                 gb = sum_leading(g, g.ndim - 1)
+            else:
+                gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
 
 
