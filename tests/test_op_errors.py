@@ -251,6 +251,10 @@ def test_cross_entropy_rejects_bad_targets():
     with pytest.raises(ValueError, match=re.escape(
             "cross_entropy: target class indices must be in [0, 3), got values from -1 to -1")):
         ag.cross_entropy(t(1, 3), np.array([-1], dtype=np.int8))
+    with pytest.raises(ValueError, match=re.escape("got values from 0 to 18446744073709551615")):
+        ag.cross_entropy(z, np.array([0, 2**64 - 1], dtype=np.uint64))
+    np.testing.assert_allclose(ag.cross_entropy(z, np.array([0, 2], dtype=np.uint64)).data,
+                               ag.cross_entropy(z, np.array([0, 2])).data)
     with pytest.raises(TypeError, match="cross_entropy: target must hold integer class indices, "
                                         "got bool"):
         nn_ops.CrossEntropy(np.array([True, False]))

@@ -158,7 +158,10 @@ class CrossEntropy(Function):
         t = np.asarray(target)
         if t.dtype.kind not in "iu":
             raise TypeError(f"cross_entropy: target must hold integer class indices, got {t.dtype}")
-        self.target = t.astype(np.intp, copy=False)
+        # As indices of the platform's width; unsigned ones as wide as that stay unsigned, so a
+        # value above the signed range is reported as it is rather than wrapped to a negative.
+        wide = t.dtype.kind == "u" and t.dtype.itemsize >= np.dtype(np.intp).itemsize
+        self.target = t.astype(np.uintp if wide else np.intp, copy=False)
         self.reduction = reduction
 
     def forward(self, z):
