@@ -197,19 +197,25 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
         node = pop(heap)[1] if heap else None
         while node is not None:
             g = grads.pop(node)
+            # Whether g is the engine's alone (a sum it made, or an array a VJP made for this
+            # node only): then an op with `vjp_` may write its input's gradient into it.
+            mine = node in owned
             extra = node.extra
             if extra is not None:
                 if extra.released:
                     raise RuntimeError(RELEASED)
                 if extra.hooks:
                     g = _run_hooks(extra.hooks, g, create_graph)
+                    mine = False  # a hook may have kept g, or returned an array of its own
                 if extra.retained is not None:
                     out = extra.retained()
                     if out is not None:
                         out.grad = g if create_graph else Tensor._make(
-                            g if node in owned else g.copy(), None)
+                            g if mine else g.copy(), None)
+                        mine = False
             if capture_nodes and node in capture_nodes:
-                captured[capture_nodes[node]] = g if create_graph or node in owned else g.copy()
+                captured[capture_nodes[node]] = g if create_graph or mine else g.copy()
+                mine = False
             needs = node.needs
             if len(needs) == 1:
                 srcs, args = (node.src,), (node.args,)
@@ -222,7 +228,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             if create_graph:
                 gins = node.vjp(F, g, *node.inputs)
             elif len(args) == 1:
-                gins = node.vjp(F, g, args[0])
+                if mine and node.grad_inplace:
+                    gins = node.vjp_(g, args[0])
+                else:
+                    gins = node.vjp(F, g, args[0])
             elif len(args) == 2:
                 gins = node.vjp(F, g, args[0], args[1])
             else:
@@ -262,6 +271,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     # The first contribution is stored as it is (it may be shared, e.g. add's
                     # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
+                    if (p.grad_inplace and not create_graph
+                            and (mine if gi is g else gi.base is None)
+                            and (len(gins) == 1 or _given_once(gins, gi))):
+                        owned.add(p)  # a new array for p alone (or g, handed on): p's to reuse
                     if new is None:
                         new = p
                     else:

@@ -70,6 +70,10 @@ class Function:
     in `self.saved`; in create_graph mode use `self.output(F, *inputs)` for the op's output, and
     set `saves_output = True` when the VJP reads the output, so an in-place change to it is
     reported as an error instead of giving a wrong gradient.
+
+    `vjp` must return new arrays or views, never an array the op keeps: the engine adds later
+    contributions into a new array given for one input alone, and an op with `grad_inplace`
+    writes its own input's gradient into it (`vjp_(g, *inputs)`, ordinary backward only).
     """
 
     # `src` and `args`: each input's source (its node, or the Tensor itself for a leaf) and its
@@ -85,6 +89,9 @@ class Function:
     same_shape: ClassVar[bool] = False
     #: Registered ops are enumerated by the gradient property tests.
     register: ClassVar[bool] = True
+    #: True when the op has `vjp_`: the same VJP written into `g`'s memory, which the engine
+    #: calls instead of `vjp` (one-input ops, ordinary backward) when `g` is its own array.
+    grad_inplace: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

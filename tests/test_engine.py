@@ -925,23 +925,24 @@ def test_grad_outputs_of_the_wrong_shape_raise():
         ag.grad(x * 2.0, x, grad_outputs=ag.ones(1, 2))
 
 
+class _Twice(ag.Function):
+    """y = 2a + 2b; da = db = 2g, handed out as one array for both inputs."""
+
+    def forward(self, a, b):
+        return 2.0 * (a + b)
+
+    def vjp(self, F, g, a, b):
+        r = g * 2.0
+        return r, r
+
+
 def test_a_vjp_returning_one_array_for_two_leaves_does_not_alias_their_grads():
-    class Twice(ag.Function):
-        """y = 2a + 2b; da = db = 2g, handed out as one array for both inputs."""
-
-        def forward(self, a, b):
-            return 2.0 * (a + b)
-
-        def vjp(self, F, g, a, b):
-            r = g * 2.0
-            return r, r
-
     a = ag.tensor([1.0, 2.0], requires_grad=True)
     b = ag.tensor([3.0, 4.0], requires_grad=True)
     # a * 3.0 is recorded first, so backward reaches it last: a's second contribution is then
     # added in place into the array a received first, which must not be b's gradient too.
     first = (a * 3.0).sum()
-    y = first + Twice()(a, b).sum()
+    y = first + _Twice()(a, b).sum()
     y.backward()
     np.testing.assert_allclose(a.grad.data, [5.0, 5.0])
     np.testing.assert_allclose(b.grad.data, [2.0, 2.0])
@@ -959,3 +960,76 @@ def test_gradients_of_non_leaves_from_grad_and_retain_grad_match_the_chain_rule(
     out.backward()
     np.testing.assert_allclose(r.grad.data, [5.0, 7.0])
     np.testing.assert_allclose(x.grad.data, [0.0, 21.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# gradients written in place (ops with `vjp_`)
+
+
+class _Scale(ag.Function):
+    """y = 2x; dx = 2g, a new array, kept in `made` so tests can follow it."""
+
+    made: list = []
+
+    def forward(self, x):
+        return 2.0 * x
+
+    def vjp(self, F, g, x):
+        out = g * 2.0
+        _Scale.made.append(out)
+        return (out,)
+
+
+class _Probe(ag.Function):
+    """y = x; dx = g, with every gradient it receives kept in `seen`."""
+
+    seen: list = []
+
+    def forward(self, x):
+        return x.copy()
+
+    def vjp(self, F, g, x):
+        _Probe.seen.append(g)
+        return (g,)
+
+
+def _through_relu(values):
+    _Scale.made.clear()
+    _Probe.seen.clear()
+    x = f64(values)
+    r = ag.relu(_Probe()(x))
+    return x, r
+
+
+def test_relu_writes_its_gradient_into_an_array_the_engine_owns():
+    x, r = _through_relu([-1.0, 2.0, -3.0, 4.0])
+    _Scale()(r).sum().backward()
+    # relu's input gradient is the very array _Scale's VJP made, masked in place.
+    assert _Probe.seen[0] is _Scale.made[0]
+    np.testing.assert_array_equal(_Scale.made[0], [0.0, 2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0, 0.0, 2.0])
+
+
+def test_relu_leaves_a_gradient_alone_that_a_hook_kept():
+    x, r = _through_relu([-1.0, 2.0])
+    kept = []
+    r.register_hook(kept.append)
+    _Scale()(r).sum().backward()
+    np.testing.assert_array_equal(kept[0].data, [2.0, 2.0])
+    assert _Probe.seen[0] is not _Scale.made[0]
+    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0])
+
+
+def test_relu_leaves_alone_a_gradient_given_to_two_inputs():
+    a, b = f64([-1.0, 2.0]), f64([3.0, -4.0])
+    _Twice()(ag.relu(a), ag.relu(b)).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 2.0])
+    np.testing.assert_array_equal(b.grad.data, [2.0, 0.0])
+
+
+def test_relu_leaves_alone_the_gradient_it_is_seeded_with():
+    x = f64([-1.0, 2.0])
+    seed = np.array([3.0, 5.0])
+    ag.relu(x * 1.0).backward(seed)
+    np.testing.assert_array_equal(seed, [3.0, 5.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 5.0])

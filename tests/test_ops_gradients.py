@@ -665,6 +665,29 @@ def test_op_gradients_match_finite_differences(name, data):
     assert_gradients_match(case.fn, *case.inputs, second_order=True, **case.tol)
 
 
+INPLACE_OPS = sorted(name for name, cls in REGISTRY.items() if cls.grad_inplace)
+
+
+def test_ops_that_write_gradients_in_place_are_found():
+    assert "relu" in INPLACE_OPS
+
+
+@pytest.mark.parametrize("name", INPLACE_OPS)
+@given(data=st.data())
+def test_in_place_vjp_writes_what_vjp_returns_into_g(name, data):
+    case = data.draw(SPECS[name], label="case")
+    node = case.fn(*_tensors(case)).grad_fn
+    assert node.name == name
+    args = [a for _, a in node.edges()]
+    g = data.draw(arrays(shape=np.shape(case.expected(*case.inputs))), label="g")
+    expected = node.vjp(np, g.copy(), *args)
+    given_g = g.copy()
+    written = node.vjp_(given_g, *args)
+    for want, got in zip(expected, written):
+        assert got is given_g
+        np.testing.assert_array_equal(got, want)
+
+
 # ---------------------------------------------------------------------------------------------
 # every axis form of every reduction, exhaustively on one 3-D shape (first order; the property
 # tests above cover second order on random shapes)
