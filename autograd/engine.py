@@ -23,6 +23,11 @@ from .function import RELEASED_EXTRA, Function
 from .namespace import ArrayNS, TensorNS
 from .tensor import TENSOR_TYPES, Tensor
 
+#: Gradients of at least this many elements are handed to an op's `vjp_` to be overwritten.
+#: Below it a new array costs less than writing into one (numpy's `out=` has a fixed cost), and
+#: the memory it saves is too little to matter.
+_INPLACE_MIN_SIZE = 4096
+
 RELEASED = ("trying to backward through the graph a second time (its saved values were freed "
             "after the first backward); pass retain_graph=True to the first backward() or "
             "autograd.grad() call if you need to backward through it again")
@@ -149,6 +154,9 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
     """
     grads: dict[Any, Any] = {}
     owned: set = set()
+    # Nodes whose gradient is a large array of the engine's alone (made by a VJP for that node
+    # only, or handed on by one): an op with `vjp_` writes its input's gradient into it.
+    reuse: set = set()
     leaf_grads: dict[Tensor, Any] = {}
     captured: dict[Tensor, Any] = {}
     # A non-leaf tensor to capture is found through its node.
@@ -197,25 +205,23 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
         node = pop(heap)[1] if heap else None
         while node is not None:
             g = grads.pop(node)
-            # Whether g is the engine's alone (a sum it made, or an array a VJP made for this
-            # node only): then an op with `vjp_` may write its input's gradient into it.
-            mine = node in owned
             extra = node.extra
             if extra is not None:
                 if extra.released:
                     raise RuntimeError(RELEASED)
                 if extra.hooks:
                     g = _run_hooks(extra.hooks, g, create_graph)
-                    mine = False  # a hook may have kept g, or returned an array of its own
+                    reuse.discard(node)  # a hook may have kept g, or returned an array of its own
                 if extra.retained is not None:
                     out = extra.retained()
                     if out is not None:
                         out.grad = g if create_graph else Tensor._make(
-                            g if mine else g.copy(), None)
-                        mine = False
+                            g if node in owned or node in reuse else g.copy(), None)
+                        reuse.discard(node)
             if capture_nodes and node in capture_nodes:
-                captured[capture_nodes[node]] = g if create_graph or mine else g.copy()
-                mine = False
+                captured[capture_nodes[node]] = (g if create_graph or node in owned
+                                                 or node in reuse else g.copy())
+                reuse.discard(node)
             needs = node.needs
             if len(needs) == 1:
                 srcs, args = (node.src,), (node.args,)
@@ -228,7 +234,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
             if create_graph:
                 gins = node.vjp(F, g, *node.inputs)
             elif len(args) == 1:
-                if mine and node.grad_inplace:
+                if reuse and node in reuse:
                     gins = node.vjp_(g, args[0])
                 else:
                     gins = node.vjp(F, g, args[0])
@@ -271,10 +277,10 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     # The first contribution is stored as it is (it may be shared, e.g. add's
                     # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
-                    if (p.grad_inplace and not create_graph
-                            and (mine if gi is g else gi.base is None)
+                    if (p.grad_inplace and gi.size >= _INPLACE_MIN_SIZE and not create_graph
+                            and (node in reuse if gi is g else gi.base is None)
                             and (len(gins) == 1 or _given_once(gins, gi))):
-                        owned.add(p)  # a new array for p alone (or g, handed on): p's to reuse
+                        reuse.add(p)
                     if new is None:
                         new = p
                     else:

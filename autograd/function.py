@@ -90,7 +90,8 @@ class Function:
     #: Registered ops are enumerated by the gradient property tests.
     register: ClassVar[bool] = True
     #: True when the op has `vjp_`: the same VJP written into `g`'s memory, which the engine
-    #: calls instead of `vjp` (one-input ops, ordinary backward) when `g` is its own array.
+    #: calls instead of `vjp` (one-input ops, ordinary backward) when `g` is a large array of
+    #: its own (see `engine._INPLACE_MIN_SIZE`).
     grad_inplace: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

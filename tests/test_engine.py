@@ -966,6 +966,11 @@ def test_gradients_of_non_leaves_from_grad_and_retain_grad_match_the_chain_rule(
 # gradients written in place (ops with `vjp_`)
 
 
+def _big(pattern):
+    """`pattern` repeated to 4,096 values: the engine lets ops overwrite gradients this large."""
+    return np.tile(np.asarray(pattern, dtype=np.float64), 4096 // len(pattern))
+
+
 class _Scale(ag.Function):
     """y = 2x; dx = 2g, a new array, kept in `made` so tests can follow it."""
 
@@ -993,12 +998,11 @@ class _Probe(ag.Function):
         return (g,)
 
 
-def _through_relu(values):
+def _through_relu(pattern):
     _Scale.made.clear()
     _Probe.seen.clear()
-    x = f64(values)
-    r = ag.relu(_Probe()(x))
-    return x, r
+    x = ag.tensor(_big(pattern), requires_grad=True)
+    return x, ag.relu(_Probe()(x))
 
 
 def test_relu_writes_its_gradient_into_an_array_the_engine_owns():
@@ -1006,8 +1010,16 @@ def test_relu_writes_its_gradient_into_an_array_the_engine_owns():
     _Scale()(r).sum().backward()
     # relu's input gradient is the very array _Scale's VJP made, masked in place.
     assert _Probe.seen[0] is _Scale.made[0]
-    np.testing.assert_array_equal(_Scale.made[0], [0.0, 2.0, 0.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(_Scale.made[0], _big([0.0, 2.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(x.grad.data, _big([0.0, 2.0, 0.0, 2.0]))
+
+
+def test_relu_makes_a_new_array_for_a_small_gradient():
+    x = f64([-1.0, 2.0])
+    _Scale.made.clear()
+    _Scale()(ag.relu(x)).sum().backward()
+    np.testing.assert_array_equal(_Scale.made[0], [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0])
 
 
 def test_relu_leaves_a_gradient_alone_that_a_hook_kept():
@@ -1015,21 +1027,32 @@ def test_relu_leaves_a_gradient_alone_that_a_hook_kept():
     kept = []
     r.register_hook(kept.append)
     _Scale()(r).sum().backward()
-    np.testing.assert_array_equal(kept[0].data, [2.0, 2.0])
+    np.testing.assert_array_equal(kept[0].data, _big([2.0, 2.0]))
     assert _Probe.seen[0] is not _Scale.made[0]
-    np.testing.assert_array_equal(x.grad.data, [0.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, _big([0.0, 2.0]))
+
+
+def test_relu_leaves_alone_a_gradient_that_retain_grad_or_grad_returned():
+    x, r = _through_relu([-1.0, 2.0])
+    r.retain_grad()
+    out = _Scale()(r).sum()
+    (g_r,) = ag.grad(out, [r], retain_graph=True)
+    np.testing.assert_array_equal(g_r.data, _big([2.0, 2.0]))
+    out.backward()
+    np.testing.assert_array_equal(r.grad.data, _big([2.0, 2.0]))
+    np.testing.assert_array_equal(x.grad.data, _big([0.0, 2.0]))
 
 
 def test_relu_leaves_alone_a_gradient_given_to_two_inputs():
-    a, b = f64([-1.0, 2.0]), f64([3.0, -4.0])
+    a, b = (ag.tensor(_big(v), requires_grad=True) for v in ([-1.0, 2.0], [3.0, -4.0]))
     _Twice()(ag.relu(a), ag.relu(b)).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [0.0, 2.0])
-    np.testing.assert_array_equal(b.grad.data, [2.0, 0.0])
+    np.testing.assert_array_equal(a.grad.data, _big([0.0, 2.0]))
+    np.testing.assert_array_equal(b.grad.data, _big([2.0, 0.0]))
 
 
 def test_relu_leaves_alone_the_gradient_it_is_seeded_with():
-    x = f64([-1.0, 2.0])
-    seed = np.array([3.0, 5.0])
+    x = ag.tensor(_big([-1.0, 2.0]), requires_grad=True)
+    seed = _big([3.0, 5.0])
     ag.relu(x * 1.0).backward(seed)
-    np.testing.assert_array_equal(seed, [3.0, 5.0])
-    np.testing.assert_array_equal(x.grad.data, [0.0, 5.0])
+    np.testing.assert_array_equal(seed, _big([3.0, 5.0]))
+    np.testing.assert_array_equal(x.grad.data, _big([0.0, 5.0]))
