@@ -277,7 +277,7 @@ def _execute(roots: Sequence[tuple[Tensor, Any]], retain_graph: bool, create_gra
                     # The first contribution is stored as it is (it may be shared, e.g. add's
                     # VJP passes g to both inputs); a second one makes a new, engine-owned sum.
                     grads[p] = gi
-                    if (p.grad_inplace and gi.size >= _INPLACE_MIN_SIZE and not create_graph
+                    if (p.vjp_ is not None and gi.size >= _INPLACE_MIN_SIZE and not create_graph
                             and (node in reuse if gi is g else gi.base is None)
                             and (len(gins) == 1 or _given_once(gins, gi))):
                         reuse.add(p)

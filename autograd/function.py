@@ -33,6 +33,7 @@ inlined by the interpreter, and on a tiny tensor that is several percent of an o
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,8 +73,8 @@ class Function:
     reported as an error instead of giving a wrong gradient.
 
     `vjp` must return new arrays or views, never an array the op keeps: the engine adds later
-    contributions into a new array given for one input alone, and an op with `grad_inplace`
-    writes its own input's gradient into it (`vjp_(g, *inputs)`, ordinary backward only).
+    contributions into a new array given for one input alone, and an op with `vjp_` writes
+    its own input's gradient into it (`vjp_(g, x)`, ordinary backward only).
     """
 
     # `src` and `args`: each input's source (its node, or the Tensor itself for a leaf) and its
@@ -89,10 +90,10 @@ class Function:
     same_shape: ClassVar[bool] = False
     #: Registered ops are enumerated by the gradient property tests.
     register: ClassVar[bool] = True
-    #: True when the op has `vjp_`: the same VJP written into `g`'s memory, which the engine
+    #: Optional `vjp_(self, g, x)`: the same VJP written into `g`'s memory, which the engine
     #: calls instead of `vjp` (one-input ops, ordinary backward) when `g` is a large array of
-    #: its own (see `engine._INPLACE_MIN_SIZE`).
-    grad_inplace: ClassVar[bool] = False
+    #: its own (see `engine._INPLACE_MIN_SIZE`). None for ops without one.
+    vjp_: ClassVar[Callable[..., tuple] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -499,8 +499,6 @@ class Relu(Unary):
         x = raw(x)
         return (g * (x > zero(x.dtype)),)
 
-    grad_inplace = True
-
     def vjp_(self, g, x):
         """`vjp` written into g (an array of the engine's own): no new array of g's size."""
         np.multiply(g, x > zero(x.dtype), out=g)
