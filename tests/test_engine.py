@@ -2,6 +2,7 @@
 hooks, in-place checks, anomaly detection and memory."""
 
 import gc
+import sys
 import weakref
 
 import numpy as np
@@ -858,6 +859,48 @@ def test_a_chain_leaves_one_object_per_op_for_the_garbage_collector(no_gc):
     y.backward()
     del y
     assert len(gc.get_objects()) - before <= 10
+
+
+def test_nodes_are_freed_with_the_graph_and_may_be_weakly_referenced(no_gc):
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    y = x
+    refs = []
+    for _ in range(100):
+        y = ag.relu(y * 0.5 + 1.0)
+        refs.append(weakref.ref(y.grad_fn))
+    y.sum().backward()
+    assert all(r() is not None for r in refs)  # the graph holds them until it goes
+    del y
+    assert all(r() is None for r in refs)
+
+
+def _size_class(nbytes: int) -> int:
+    """The block size CPython's small-object allocator gives an object of `nbytes` bytes."""
+    return -(-nbytes // 16) * 16
+
+
+def test_nodes_have_a_memory_size_class_that_arrays_and_tensors_do_not_use():
+    # A graph's nodes fill memory pools of their own only if no ndarray or Tensor has their
+    # size (see the comment on `Function.__slots__`): the garbage collector, which walks every
+    # live node, then reads them in memory order.
+    from autograd.function import REGISTRY, Function
+
+    tensor = ag.tensor([1.0])
+    taken = {_size_class(np.ndarray.__basicsize__), _size_class(sys.getsizeof(tensor))}
+    classes = [Function, *REGISTRY.values()]
+    assert len(classes) > 50
+
+    # a user's op without __slots__ (it gets a __dict__) is bigger still
+    class Mine(ag.Function):
+        def forward(self, x):
+            return x
+
+    for cls in [*classes, Mine]:
+        # sys.getsizeof counts what the allocator is asked for, headers included
+        assert _size_class(sys.getsizeof(cls.__new__(cls))) not in taken, cls.__name__
+    node = (ag.tensor([1.0], requires_grad=True) * 2.0).grad_fn
+    assert sys.getsizeof(node) == sys.getsizeof(type(node).__new__(type(node)))
+    assert not hasattr(node, "_spare")
 
 
 def test_names_of_dropped_intermediates_stay_with_their_nodes():
