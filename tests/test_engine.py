@@ -180,8 +180,8 @@ def test_broadcast_gradients_are_summed_back_to_each_input_shape():
 
 @pytest.mark.slow
 def test_a_million_op_chain_backwards_without_recursion_error(no_gc):
-    # The garbage collector is off only for speed: scanning a million live nodes again and again
-    # while the chain grows would triple the time; nothing here relies on it.
+    # The garbage collector is off only for speed: it would scan the million live nodes again
+    # and again while the chain grows; nothing here relies on it.
     x = ag.tensor([0.0], requires_grad=True)
     y = x
     for _ in range(1_000_000):
